@@ -1,0 +1,124 @@
+"""Decimal amounts in ISO 4217 currencies: validated and quantized once, where they enter bookcore."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+
+#: Minor-unit exponent of each supported currency (ISO 4217).
+MINOR_UNITS: dict[str, int] = {
+    "AED": 2, "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2, "CZK": 2,
+    "DKK": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "IQD": 3,
+    "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "LYD": 3, "MXN": 2, "MYR": 2, "NOK": 2,
+    "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "QAR": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2,
+    "TND": 3, "TRY": 2, "TWD": 2, "UGX": 0, "USD": 2, "VND": 0, "ZAR": 2,
+}  # fmt: skip
+
+#: Rounding used for every computed amount; named here so it is never the context's default
+#: (banker's rounding).
+ROUNDING = ROUND_HALF_UP
+
+#: Largest amount bookcore accepts anywhere; keeps every computed total inside the database's
+#: NUMERIC(20, 3) columns with room for fees and tax.
+MAX_AMOUNT = Decimal("1000000000000")
+
+_QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-exp) for code, exp in MINOR_UNITS.items()}
+ZERO = Decimal(0)
+
+
+def check_currency(currency: object) -> str:
+    """Return the currency code if bookcore knows it, else raise ``UnknownCurrency``."""
+    if not isinstance(currency, str) or currency not in _QUANTUM:
+        raise UnknownCurrency("unknown currency code; use an ISO 4217 code such as 'EUR'",
+                              currency=currency)
+    return currency
+
+
+def quantum(currency: str) -> Decimal:
+    """The currency's smallest unit, e.g. ``Decimal('0.01')`` for EUR."""
+    try:
+        return _QUANTUM[currency]
+    except KeyError:
+        check_currency(currency)
+        raise  # pragma: no cover - check_currency always raises here
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round a computed amount to the currency's minor unit, half up."""
+    return amount.quantize(quantum(currency), rounding=ROUNDING)
+
+
+def to_decimal(value: object, *, field: str = "amount") -> Decimal:
+    """Turn caller input into a finite Decimal; floats are refused because they are already wrong."""
+    if isinstance(value, bool | float):
+        raise InvalidAmount(f"{field} must be a Decimal, int or numeric string, not {type(value).__name__}",
+                            field=field, value=value)
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidAmount(f"{field} is not a number", field=field, value=value) from None
+    else:
+        raise InvalidAmount(f"{field} must be a Decimal, int or numeric string",
+                            field=field, value=value)
+    if not number.is_finite():
+        raise InvalidAmount(f"{field} must be finite", field=field, value=value)
+    return number
+
+
+def parse_amount(value: object, currency: str, *, field: str = "amount",
+                 allow_zero: bool = True) -> Decimal:
+    """Validate a raw amount given in ``currency`` and return it quantized.
+
+    Refuses negatives, amounts above ``MAX_AMOUNT`` and more decimal places than the currency has:
+    silently rounding a price someone typed would change what they meant.
+    """
+    step = _QUANTUM.get(currency) if isinstance(currency, str) else None
+    if step is None:
+        check_currency(currency)
+        raise AssertionError("unreachable")  # pragma: no cover
+    # Hot path: pricing validates several amounts per quote; a finite Decimal skips the parsing.
+    number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
+    if number < 0 or (number == 0 and not allow_zero):
+        raise InvalidAmount(f"{field} must be {'non-negative' if allow_zero else 'positive'}",
+                            field=field, value=value)
+    if number > MAX_AMOUNT:
+        raise InvalidAmount(f"{field} exceeds the largest supported amount",
+                            field=field, value=value, maximum=MAX_AMOUNT)
+    exact = number.quantize(step, rounding=ROUNDING)
+    if exact != number:
+        raise InvalidAmount(f"{field} has more decimal places than {currency} allows",
+                            field=field, value=value, currency=currency,
+                            minor_units=MINOR_UNITS[currency])
+    return exact
+
+
+def parse_percent(value: object, *, field: str = "percent") -> Decimal:
+    """Validate a percentage between 0 and 100 inclusive (``Decimal('18')`` means 18%)."""
+    number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
+    if not 0 <= number <= 100:
+        raise InvalidAmount(f"{field} must be between 0 and 100", field=field, value=value)
+    return number
+
+
+def same_currency(expected: str, actual: str, *, what: str) -> None:
+    if expected != actual:
+        raise CurrencyMismatch(f"{what} is in {actual}, expected {expected}",
+                               expected=expected, actual=actual)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    return to_decimal(value, field="value")
+
+
+#: A Decimal field in a pydantic model: accepts Decimal, int or numeric strings; refuses floats,
+#: booleans and non-finite values with ``InvalidAmount`` instead of converting them.
+StrictDecimal = Annotated[Decimal, BeforeValidator(_to_decimal)]

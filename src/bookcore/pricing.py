@@ -1,0 +1,200 @@
+"""The single source of every amount bookcore shows or charges. Pure: no I/O, no clock of its own.
+
+Order of operations (docs/pricing.md): subtotal, promo discount, fees on the discounted amount,
+tax on discounted amount plus fees, total, then the wallet applied up to the total. Each line is
+rounded half up to the currency's minor unit as it is computed, so the lines always add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from pydantic import AwareDatetime, computed_field, model_validator
+
+from bookcore.clock import ensure_utc
+from bookcore.errors import InvalidAmount, InvalidInput
+from bookcore.money import (
+    MAX_AMOUNT,
+    ROUNDING,
+    ZERO,
+    StrictDecimal,
+    parse_amount,
+    parse_percent,
+    quantum,
+    same_currency,
+)
+from bookcore.promos import (
+    NO_USAGE,
+    PromoCode,
+    PromoRefusal,
+    PromoUsage,
+    discount_for,
+    normalize_code,
+    refusal_for,
+)
+from bookcore.values import FrozenModel, InputModel
+
+MAX_QUANTITY = 10_000
+
+
+class FeeKind(StrEnum):
+    FIXED = "fixed"
+    PERCENTAGE = "percentage"
+
+
+class Fee(InputModel):
+    """A charge on top of the discounted subtotal, e.g. a convenience fee.
+
+    ``value`` is an amount in ``currency`` for FIXED fees, a percent for PERCENTAGE fees.
+    """
+
+    name: str
+    kind: FeeKind
+    value: StrictDecimal
+    currency: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fee:
+        if self.kind is FeeKind.PERCENTAGE:
+            parse_percent(self.value, field=f"fee {self.name}")
+        elif self.currency is None:
+            raise ValueError("a fixed fee needs a currency")
+        else:
+            parse_amount(self.value, self.currency, field=f"fee {self.name}")
+        return self
+
+
+class Charges(InputModel):
+    """The fees and tax an app adds to every booking it prices."""
+
+    fees: tuple[Fee, ...] = ()
+    tax_percent: StrictDecimal = ZERO
+
+
+NO_CHARGES = Charges()
+
+
+class FeeLine(NamedTuple):
+    name: str
+    amount: Decimal
+
+
+class Pricing(FrozenModel):
+    """Every amount of one booking, all in ``currency`` and quantized to its minor unit."""
+
+    currency: str
+    unit_price: StrictDecimal
+    quantity: int
+    subtotal: StrictDecimal
+    discount: StrictDecimal
+    fee_lines: tuple[FeeLine, ...]
+    fees: StrictDecimal
+    tax_percent: StrictDecimal
+    tax: StrictDecimal
+    total_amount: StrictDecimal
+    wallet_applied: StrictDecimal
+    gateway_payable: StrictDecimal
+    promo_code: str | None
+    promo_refusal: PromoRefusal | None
+    priced_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: Any) -> Any:
+        # requires_gateway is serialised for the UI but always re-derived, never trusted on input.
+        if isinstance(data, dict):
+            data = {key: value for key, value in data.items() if key != "requires_gateway"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def requires_gateway(self) -> bool:
+        """Show gateway payment options exactly when something is left after the wallet."""
+        return self.gateway_payable > 0
+
+
+def _validate_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidInput("quantity must be an int", value=quantity)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", value=quantity)
+    return quantity
+
+
+def _fee_amount(fee: Fee, base: Decimal, currency: str, step: Decimal) -> Decimal:
+    # A Fee checked its value when it was built; only the currency depends on this quote.
+    if fee.kind is FeeKind.PERCENTAGE:
+        return (base * fee.value / 100).quantize(step, rounding=ROUNDING)
+    same_currency(currency, fee.currency or "", what=f"fee {fee.name}")
+    return fee.value.quantize(step, rounding=ROUNDING)
+
+
+def calculate_pricing(
+    *,
+    unit_price: object,
+    quantity: int,
+    currency: str,
+    now: datetime,
+    promo_code: str | None = None,
+    promo: PromoCode | None = None,
+    promo_usage: PromoUsage = NO_USAGE,
+    fees: Sequence[Fee] = (),
+    tax_percent: object = ZERO,
+    wallet_balance: object = ZERO,
+) -> Pricing:
+    """Price a booking.
+
+    ``promo_code`` is what the customer typed; ``promo`` the definition the caller found for it
+    (None when there is none) and ``promo_usage`` how often it is already taken. An entered code
+    that does not apply is reported in ``promo_refusal`` and gives no discount.
+    """
+    step = quantum(currency)
+    zero = ZERO.quantize(step)
+    now = ensure_utc(now)
+    price = parse_amount(unit_price, currency, field="unit_price")
+    count = _validate_quantity(quantity)
+    tax_rate = parse_percent(tax_percent, field="tax_percent")
+    balance = parse_amount(wallet_balance, currency, field="wallet_balance")
+
+    subtotal = price * count  # exact: a quantized price times an int keeps its exponent
+    if subtotal > MAX_AMOUNT:
+        raise InvalidAmount("subtotal exceeds the largest supported amount", subtotal=subtotal)
+    discount, applied_code, refusal = zero, None, None
+    if promo_code is not None:
+        if promo is None or promo.code != normalize_code(promo_code):
+            refusal = PromoRefusal.UNKNOWN_CODE
+        else:
+            refusal = refusal_for(promo, subtotal=subtotal, currency=currency, now=now,
+                                  usage=promo_usage)
+            if refusal is None:
+                discount = discount_for(promo, subtotal=subtotal, step=step)
+                applied_code = promo.code
+
+    net = subtotal - discount
+    fee_lines = tuple(FeeLine(fee.name, _fee_amount(fee, net, currency, step)) for fee in fees)
+    fee_total = sum((line.amount for line in fee_lines), zero)
+    tax = ((net + fee_total) * tax_rate / 100).quantize(step, rounding=ROUNDING)
+    total = net + fee_total + tax
+    wallet_applied = min(balance, total)
+
+    return Pricing.trusted(
+        currency=currency,
+        unit_price=price,
+        quantity=count,
+        subtotal=subtotal,
+        discount=discount,
+        fee_lines=fee_lines,
+        fees=fee_total,
+        tax_percent=tax_rate,
+        tax=tax,
+        total_amount=total,
+        wallet_applied=wallet_applied,
+        gateway_payable=total - wallet_applied,
+        promo_code=applied_code,
+        promo_refusal=refusal,
+        priced_at=now,
+    )

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+from bookcore.money import MAX_AMOUNT, parse_amount, quantize, same_currency
+
+
+@pytest.mark.parametrize(("currency", "raw", "expected"), [
+    ("INR", "10", Decimal("10.00")),
+    ("EUR", Decimal("19.99"), Decimal("19.99")),
+    ("JPY", 1500, Decimal("1500")),
+    ("KWD", "1.234", Decimal("1.234")),
+    ("BHD", "0", Decimal("0.000")),
+])
+def test_amounts_are_quantized_to_the_currency_minor_unit(currency: str, raw: object,
+                                                           expected: Decimal) -> None:
+    amount = parse_amount(raw, currency)
+    assert amount == expected
+    assert amount.as_tuple().exponent == expected.as_tuple().exponent
+
+
+@pytest.mark.parametrize("raw", [19.99, 1.0, True, float("nan"), Decimal("NaN"), Decimal("Infinity"),
+                                 "-Infinity", "abc", None, [1], "-0.01", Decimal("-5")])
+def test_floats_non_finite_garbage_and_negatives_are_refused(raw: object) -> None:
+    with pytest.raises(InvalidAmount):
+        parse_amount(raw, "EUR")
+
+
+@pytest.mark.parametrize(("currency", "raw"), [("EUR", "1.001"), ("JPY", "1.5"), ("KWD", "0.0001")])
+def test_more_places_than_the_currency_has_are_refused_not_rounded(currency: str, raw: str) -> None:
+    with pytest.raises(InvalidAmount, match="decimal places"):
+        parse_amount(raw, currency)
+
+
+def test_amounts_beyond_the_maximum_are_refused() -> None:
+    with pytest.raises(InvalidAmount):
+        parse_amount(MAX_AMOUNT + 1, "EUR")
+    with pytest.raises(InvalidAmount):
+        parse_amount(2**63, "EUR")
+
+
+@pytest.mark.parametrize("currency", ["XXX", "eur", "", None, 978])
+def test_unknown_currency_codes_are_refused(currency: object) -> None:
+    with pytest.raises(UnknownCurrency):
+        parse_amount("1", currency)  # type: ignore[arg-type]
+
+
+def test_rounding_is_half_up_not_bankers() -> None:
+    assert quantize(Decimal("2.5"), "JPY") == Decimal("3")
+    assert quantize(Decimal("0.125"), "EUR") == Decimal("0.13")
+    assert quantize(Decimal("0.0005"), "KWD") == Decimal("0.001")
+
+
+def test_mixing_currencies_is_refused() -> None:
+    with pytest.raises(CurrencyMismatch):
+        same_currency("EUR", "USD", what="fee")
