@@ -1,0 +1,70 @@
+"""Checking a database against bookcore's invariants. Read-only: safe against production."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bookcore.clock import Clock, ensure_utc
+from bookcore.model import BookingStatus
+from bookcore.ports import UnitOfWork
+from bookcore.values import FrozenModel
+
+#: How far past expiry a HELD booking may be before the sweeper is considered behind.
+DEFAULT_SWEEP_INTERVAL = timedelta(minutes=5)
+
+
+class Violation(FrozenModel):
+    rule: str
+    subject: str
+    detail: str
+
+
+class AuditReport(FrozenModel):
+    violations: tuple[Violation, ...]
+    items_checked: int
+    wallets_checked: int
+    bookings_checked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def audit(uow: UnitOfWork, *, clock: Clock,
+          sweep_interval: timedelta = DEFAULT_SWEEP_INTERVAL) -> AuditReport:
+    """Every invariant violation in the store, each named by its rule."""
+    now = ensure_utc(clock.now())
+    found: list[Violation] = []
+    with uow:
+        items = uow.audit.item_occupancy()
+        wallets = uow.audit.wallet_totals()
+        bookings = uow.audit.booking_money()
+        stale = uow.audit.holds_lapsed_before(now - sweep_interval)
+    for item in items:
+        if item.capacity != item.available + item.held_units + item.confirmed_units:
+            found.append(Violation(
+                rule="capacity_conservation", subject=item.item_id,
+                detail=f"capacity {item.capacity} != available {item.available} + held "
+                       f"{item.held_units} + confirmed {item.confirmed_units}"))
+    for wallet in wallets:
+        subject = f"{wallet.customer_id}/{wallet.currency}"
+        if wallet.balance != wallet.ledger_sum:
+            found.append(Violation(rule="wallet_matches_ledger", subject=subject,
+                                   detail=f"balance {wallet.balance} != ledger {wallet.ledger_sum}"))
+        if wallet.balance < 0:
+            found.append(Violation(rule="wallet_not_negative", subject=subject,
+                                   detail=f"balance {wallet.balance}"))
+    for money in bookings:
+        if money.status is BookingStatus.CONFIRMED and money.paid < money.total_amount:
+            found.append(Violation(rule="confirmed_is_paid", subject=money.booking_id,
+                                   detail=f"paid {money.paid} < total {money.total_amount}"))
+        if money.refunded > money.received or money.cancellation_refunds > 1:
+            found.append(Violation(
+                rule="no_double_refund", subject=money.booking_id,
+                detail=f"refunded {money.refunded} of {money.received} received, "
+                       f"{money.cancellation_refunds} cancellation refunds"))
+    if stale:
+        found.append(Violation(rule="holds_swept", subject="bookings",
+                               detail=f"{stale} HELD bookings lapsed more than {sweep_interval} ago"))
+    return AuditReport(violations=tuple(found), items_checked=len(items),
+                       wallets_checked=len(wallets), bookings_checked=len(bookings))

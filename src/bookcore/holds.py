@@ -1,0 +1,191 @@
+"""Holding inventory for a fixed window, and expiring holds that lapse.
+
+Capacity is taken with one conditional update, so concurrent holds can never oversell. A hold that
+would fail for lack of capacity first reclaims the item's lapsed holds in the same transaction,
+so capacity never waits for the sweeper.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bookcore.clock import Clock, ensure_utc
+from bookcore.errors import IdempotencyConflict, InsufficientInventory, InvalidInput, InventoryItemNotFound
+from bookcore.logs import Event, event
+from bookcore.model import (
+    DEFAULT_HOLD_TTL,
+    Booking,
+    BookingStatus,
+    ExpiredHold,
+    InventoryItem,
+    check_hold_ttl,
+    check_id,
+    new_id,
+)
+from bookcore.ports import UnitOfWork
+from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing
+from bookcore.promos import NO_USAGE, normalize_code
+from bookcore.transactions import in_transaction
+from bookcore.values import FrozenModel
+
+DEFAULT_BATCH_SIZE = 500
+#: Lapsed holds reclaimed at most per item when a hold finds it short; the sweeper does the rest.
+RECLAIM_LIMIT = 1000
+
+
+class HoldOutcome(StrEnum):
+    CREATED = "created"
+    EXISTS = "exists"
+
+
+class HoldResult(FrozenModel):
+    outcome: HoldOutcome
+    booking: Booking
+
+
+class ExpiryResult(FrozenModel):
+    expired_bookings: int
+    released_units: int
+    batches: int
+
+
+def seconds_left(booking: Booking, now: datetime) -> int:
+    """Whole seconds until the hold lapses, from the stored ``expires_at``; 0 once it has."""
+    if booking.status is not BookingStatus.HELD:
+        return 0
+    remaining = (booking.expires_at - ensure_utc(now)).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _item(uow: UnitOfWork, item_id: str) -> InventoryItem:
+    item = uow.inventory.get(check_id(item_id, field="item_id"))
+    if item is None:
+        raise InventoryItemNotFound("no inventory item with this id", item_id=item_id)
+    return item
+
+
+def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: int,
+           promo_code: str | None, charges: Charges, now: datetime, lock_promo: bool) -> Pricing:
+    promo, usage = None, NO_USAGE
+    if promo_code is not None:
+        code = normalize_code(promo_code)
+        promo = uow.promos.get(code, for_update=lock_promo)
+        if promo is not None:
+            usage = uow.bookings.promo_usage(code, customer_id, now)
+    return calculate_pricing(
+        unit_price=item.unit_price, quantity=quantity, currency=item.currency, now=now,
+        promo_code=promo_code, promo=promo, promo_usage=usage, fees=charges.fees,
+        tax_percent=charges.tax_percent,
+        wallet_balance=uow.wallets.balance(customer_id, item.currency),
+    )
+
+
+def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
+          promo_code: str | None = None, charges: Charges = NO_CHARGES) -> Pricing:
+    """Price a prospective booking exactly as ``place_hold`` would, without holding anything."""
+    check_id(customer_id, field="customer_id")
+    now = ensure_utc(clock.now())
+    with uow:
+        return _price(uow, item=_item(uow, item_id), customer_id=customer_id, quantity=quantity,
+                      promo_code=promo_code, charges=charges, now=now, lock_promo=False)
+
+
+def release_expired(uow: UnitOfWork, events: list[Event], expired: list[ExpiredHold],
+                    now: datetime) -> int:
+    """Give back the capacity of holds just marked EXPIRED; returns the units released."""
+    units = Counter[str]()
+    for hold in expired:
+        units[hold.item_id] += hold.quantity
+        events.append(event("BOOKING_EXPIRED", booking_id=hold.booking_id, item_id=hold.item_id,
+                            customer_id=hold.customer_id, quantity=hold.quantity,
+                            expired_at=now.isoformat()))
+    # Items in one order everywhere, so two sweepers never wait on each other's rows in a cycle.
+    for item_id in sorted(units):
+        uow.inventory.release(item_id, units[item_id])
+    return units.total()
+
+
+def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
+               promo_code: str | None = None, charges: Charges = NO_CHARGES,
+               hold_ttl: timedelta = DEFAULT_HOLD_TTL, booking_id: str | None = None) -> HoldResult:
+    """Price the booking, take its capacity and store it HELD until ``now + hold_ttl``.
+
+    Pass ``booking_id`` to make the call idempotent: a retry returns the stored booking
+    (outcome ``exists``); the same id for a different request raises ``IdempotencyConflict``.
+    Raises ``InsufficientInventory`` when the item cannot cover ``quantity``.
+    """
+    check_id(customer_id, field="customer_id")
+    check_hold_ttl(hold_ttl)
+    if booking_id is not None:
+        check_id(booking_id, field="booking_id")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise InvalidInput("quantity must be a positive int", value=quantity)
+    now = ensure_utc(clock.now())
+
+    def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
+        if booking_id is not None and (existing := uow.bookings.get(booking_id)) is not None:
+            if (existing.item_id, existing.customer_id, existing.quantity) != (item_id, customer_id,
+                                                                               quantity):
+                raise IdempotencyConflict("booking id already used for a different hold",
+                                          booking_id=booking_id)
+            return HoldResult(outcome=HoldOutcome.EXISTS, booking=existing)
+        item = _item(uow, item_id)
+        pricing = _price(uow, item=item, customer_id=customer_id, quantity=quantity,
+                         promo_code=promo_code, charges=charges, now=now,
+                         lock_promo=promo_code is not None)
+        if not uow.inventory.take(item_id, quantity):
+            reclaimed = uow.bookings.expire_lapsed(now, RECLAIM_LIMIT, item_id=item_id)
+            release_expired(uow, events, reclaimed, now)
+            if not (reclaimed and uow.inventory.take(item_id, quantity)):
+                current = uow.inventory.get(item_id)
+                raise InsufficientInventory(
+                    "not enough capacity left for this hold", item_id=item_id, requested=quantity,
+                    available=current.available if current else 0)
+        booking = Booking(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
+                          quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
+                          reserved_at=now, expires_at=now + hold_ttl)
+        uow.bookings.add(booking)
+        events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
+                            customer_id=customer_id, quantity=quantity,
+                            total_amount=pricing.total_amount, currency=pricing.currency,
+                            promo_code=pricing.promo_code, reserved_at=now.isoformat(),
+                            expires_at=booking.expires_at.isoformat()))
+        return HoldResult(outcome=HoldOutcome.CREATED, booking=booking)
+
+    return in_transaction(uow, work)
+
+
+def expire_holds(uow: UnitOfWork, *, clock: Clock, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_batches: int | None = None,
+                 on_batch: Callable[[int, int], None] | None = None) -> ExpiryResult:
+    """Expire HELD bookings whose ``expires_at`` has passed and release their capacity.
+
+    Works in batches of ``batch_size``, one transaction each, so a run cut off part way keeps
+    what it finished and the next run picks up the rest. Idempotent, and safe with several
+    sweepers at once: each booking expires exactly once. Never touches a hold before its time.
+    ``on_batch(expired, released)`` is called after each committed batch (for progress output).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 100_000:
+        raise InvalidInput("batch_size must be an int from 1 to 100000", value=batch_size)
+    now = ensure_utc(clock.now())
+    expired_total = released_total = batches = 0
+
+    def one_batch(uow: UnitOfWork, events: list[Event]) -> tuple[int, int]:
+        expired = uow.bookings.expire_lapsed(now, batch_size)
+        return len(expired), release_expired(uow, events, expired, now)
+
+    while max_batches is None or batches < max_batches:
+        expired, released = in_transaction(uow, one_batch)
+        batches += 1
+        expired_total += expired
+        released_total += released
+        if on_batch is not None:
+            on_batch(expired, released)
+        if expired < batch_size:
+            break
+    return ExpiryResult(expired_bookings=expired_total, released_units=released_total,
+                        batches=batches)

@@ -1,0 +1,43 @@
+"""Read-only lookups for support screens and the CLI. Each is one transaction that changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookcore.errors import BookingNotFound, InventoryItemNotFound
+from bookcore.holds import seconds_left
+from bookcore.model import Booking, InventoryItem, Payment, Refund, check_id
+from bookcore.ports import UnitOfWork
+from bookcore.values import FrozenModel
+
+
+class BookingDetails(FrozenModel):
+    """A booking with its countdown, the payments recorded for it and the refunds made."""
+
+    booking: Booking
+    seconds_left: int
+    payments: tuple[Payment, ...]
+    refunds: tuple[Refund, ...]
+
+
+def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> BookingDetails:
+    """Everything known about one booking; ``BookingNotFound`` if there is no such booking."""
+    check_id(booking_id, field="booking_id")
+    with uow:
+        booking = uow.bookings.get(booking_id)
+        if booking is None:
+            raise BookingNotFound("no booking with this id", booking_id=booking_id)
+        return BookingDetails(booking=booking, seconds_left=seconds_left(booking, now),
+                              payments=tuple(uow.payments.for_booking(booking_id)),
+                              refunds=tuple(uow.refunds.for_booking(booking_id)))
+
+
+def inventory_items(uow: UnitOfWork, *, item_id: str | None = None) -> list[InventoryItem]:
+    """One item (``InventoryItemNotFound`` if absent) or all of them."""
+    with uow:
+        if item_id is None:
+            return list(uow.inventory.list())
+        item = uow.inventory.get(check_id(item_id, field="item_id"))
+    if item is None:
+        raise InventoryItemNotFound("no inventory item with this id", item_id=item_id)
+    return [item]

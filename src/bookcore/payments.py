@@ -1,0 +1,232 @@
+"""Finalizing a payment: one function for every path (wallet only, wallet + gateway, gateway only).
+
+The gateway is never called inside the database transaction. An app captures first, then calls
+``finalize_payment`` with what was captured; see docs/payments.md. Every call carries an
+idempotency key: a retried gateway callback returns the first result and moves nothing again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from bookcore.clock import Clock, ensure_utc
+from bookcore.errors import (
+    BookingNotFound,
+    HoldExpired,
+    IdempotencyConflict,
+    InsufficientWalletBalance,
+    InvalidInput,
+    PaymentMismatch,
+)
+from bookcore.logs import Event, event
+from bookcore.model import (
+    Booking,
+    BookingStatus,
+    Payment,
+    PaymentOutcome,
+    Refund,
+    RefundMode,
+    check_id,
+    check_transition,
+    new_id,
+)
+from bookcore.money import ZERO, parse_amount, same_currency
+from bookcore.ports import UnitOfWork
+from bookcore.transactions import in_transaction
+from bookcore.values import FrozenModel
+from bookcore.wallet import credit, debit
+
+MAX_KEY_LENGTH = 128
+
+
+class PaymentResult(FrozenModel):
+    """What finalization did. ``replayed`` is True when this key was seen before and nothing moved."""
+
+    outcome: PaymentOutcome
+    replayed: bool
+    booking: Booking
+    payment: Payment
+    refund: Refund | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.outcome in (PaymentOutcome.CONFIRMED, PaymentOutcome.CONFIRMED_LATE)
+
+
+def _fingerprint(booking_id: str, currency: str, gateway_amount: Decimal, reference: str | None) -> str:
+    return f"{booking_id}|{currency}|{gateway_amount}|{reference or ''}"
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable() \
+            or key != key.strip():
+        raise InvalidInput(f"idempotency_key must be 1 to {MAX_KEY_LENGTH} printable characters "
+                           "without surrounding blanks",
+                           value=key)
+    return key
+
+
+def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, gateway_amount: object,
+                     currency: str, clock: Clock, gateway_reference: str | None = None,
+                     accept_late_payment: bool = True,
+                     unplaced_money_to: RefundMode = RefundMode.WALLET) -> PaymentResult:
+    """Confirm a HELD booking, paying ``pricing.wallet_applied`` from the wallet and
+    ``gateway_amount`` (already captured by the app, 0 for wallet-only) from the gateway.
+
+    ``gateway_amount`` and ``currency`` must equal the booking's quoted ``gateway_payable``
+    (``PaymentMismatch`` otherwise). Without gateway money, a lapsed hold raises ``HoldExpired``,
+    a short wallet ``InsufficientWalletBalance``, a booking that is not HELD ``InvalidTransition``.
+
+    Captured gateway money is never refused silently: if the hold lapsed and
+    ``accept_late_payment`` is set, the booking is confirmed late when its capacity can be taken
+    again; otherwise (or if the booking was cancelled, already paid, or the wallet fell short) the
+    money goes to the wallet or is recorded for a gateway refund (``unplaced_money_to``), and the
+    result says so.
+    """
+    check_id(booking_id, field="booking_id")
+    key = _check_key(idempotency_key)
+    gateway = parse_amount(gateway_amount, currency, field="gateway_amount")
+    if gateway_reference is not None:
+        check_id(gateway_reference, field="gateway_reference")
+    fingerprint = _fingerprint(booking_id, currency, gateway, gateway_reference)
+    now = ensure_utc(clock.now())
+
+    def work(uow: UnitOfWork, events: list[Event]) -> PaymentResult:
+        booking = uow.bookings.get(booking_id, for_update=True)
+        if booking is None:
+            raise BookingNotFound("no booking with this id", booking_id=booking_id)
+        # Looked up under the booking's lock, so two calls with one key cannot both pass.
+        previous = uow.payments.get_by_key(key)
+        if previous is not None:
+            return _replay(uow, events, previous, fingerprint, booking)
+        same_currency(booking.currency, currency, what="payment")
+        owed = booking.pricing.gateway_payable
+        if gateway != owed:
+            raise PaymentMismatch("gateway amount differs from what the booking owes",
+                                  booking_id=booking_id, expected=owed, presented=gateway,
+                                  currency=currency)
+        attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, gateway_reference, now)
+        if booking.is_live(now):
+            return attempt.confirm()
+        if gateway == ZERO:
+            if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
+                raise HoldExpired("the hold lapsed before payment", booking_id=booking_id,
+                                  expires_at=booking.expires_at.isoformat())
+            check_transition(booking.id, booking.status, BookingStatus.CONFIRMED)
+        if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
+            return attempt.late(accept_late_payment, unplaced_money_to)
+        return attempt.unplaced(f"booking_{booking.status.value}", unplaced_money_to)
+
+    return in_transaction(uow, work)
+
+
+def _replay(uow: UnitOfWork, events: list[Event], previous: Payment, fingerprint: str,
+            booking: Booking) -> PaymentResult:
+    if previous.fingerprint != fingerprint:
+        raise IdempotencyConflict("idempotency key reused with a different payment",
+                                  idempotency_key=previous.idempotency_key,
+                                  booking_id=previous.booking_id)
+    if previous.booking_id != booking.id:  # pragma: no cover - the fingerprint names the booking
+        raise IdempotencyConflict("idempotency key belongs to another booking")
+    refund = next((r for r in uow.refunds.for_booking(booking.id) if r.payment_id == previous.id), None)
+    events.append(event("PAYMENT_REPLAYED", booking_id=booking.id, payment_id=previous.id,
+                        outcome=previous.outcome.value, idempotency_key=previous.idempotency_key))
+    return PaymentResult(outcome=previous.outcome, replayed=True, booking=booking, payment=previous,
+                         refund=refund)
+
+
+class _Attempt:
+    """The steps of one finalization, sharing the transaction's state."""
+
+    def __init__(self, uow: UnitOfWork, events: list[Event], booking: Booking, key: str,
+                 fingerprint: str, gateway: Decimal, reference: str | None, now: datetime) -> None:
+        self.uow, self.events, self.booking = uow, events, booking
+        self.key, self.fingerprint, self.gateway, self.reference, self.now = (
+            key, fingerprint, gateway, reference, now)
+
+    def _record(self, outcome: PaymentOutcome, wallet_amount: Decimal, reason: str | None) -> Payment:
+        payment = Payment(id=new_id(), booking_id=self.booking.id, idempotency_key=self.key,
+                          fingerprint=self.fingerprint, currency=self.booking.currency,
+                          wallet_amount=wallet_amount, gateway_amount=self.gateway,
+                          gateway_reference=self.reference, outcome=outcome, reason=reason,
+                          created_at=self.now)
+        self.uow.payments.add(payment)
+        self.events.append(event("PAYMENT_FINALIZED", booking_id=self.booking.id,
+                                 payment_id=payment.id, outcome=outcome.value,
+                                 wallet_amount=wallet_amount, gateway_amount=self.gateway,
+                                 currency=payment.currency, idempotency_key=self.key, reason=reason))
+        return payment
+
+    def _debit_wallet(self) -> bool:
+        amount = self.booking.pricing.wallet_applied
+        return amount == ZERO or debit(
+            self.uow, self.events, customer_id=self.booking.customer_id,
+            currency=self.booking.currency, amount=amount, reason="booking payment",
+            booking_id=self.booking.id, now=self.now)
+
+    def confirm(self) -> PaymentResult:
+        if self._debit_wallet():
+            return self._confirmed(PaymentOutcome.CONFIRMED)
+        if self.gateway == ZERO:
+            raise InsufficientWalletBalance(
+                "the wallet no longer covers its part of this booking",
+                booking_id=self.booking.id, needed=self.booking.pricing.wallet_applied,
+                balance=self.uow.wallets.balance(self.booking.customer_id, self.booking.currency))
+        return self.unplaced("wallet_insufficient", RefundMode.WALLET)
+
+    def _confirmed(self, outcome: PaymentOutcome) -> PaymentResult:
+        previous_status = self.booking.status
+        confirmed = self.booking.moved_to(BookingStatus.CONFIRMED, self.now)
+        self.uow.bookings.save(confirmed, expected_status=previous_status)
+        payment = self._record(outcome, self.booking.pricing.wallet_applied, None)
+        self.events.append(event("BOOKING_CONFIRMED", booking_id=confirmed.id,
+                                 old_status=previous_status.value, payment_id=payment.id,
+                                 total_amount=confirmed.pricing.total_amount,
+                                 currency=confirmed.currency,
+                                 late=outcome is PaymentOutcome.CONFIRMED_LATE))
+        return PaymentResult(outcome=outcome, replayed=False, booking=confirmed, payment=payment,
+                             refund=None)
+
+    def late(self, accept: bool, unplaced_to: RefundMode) -> PaymentResult:
+        booking = self.booking
+        reason = "hold_expired"
+        if accept:
+            # An unswept lapsed hold still owns its capacity; a swept one must win it back.
+            owns_capacity = booking.status is BookingStatus.HELD or self.uow.inventory.take(
+                booking.item_id, booking.quantity)
+            if owns_capacity and self._debit_wallet():
+                return self._confirmed(PaymentOutcome.CONFIRMED_LATE)
+            if owns_capacity and booking.status is BookingStatus.EXPIRED:
+                self.uow.inventory.release(booking.item_id, booking.quantity)
+            reason = "hold_expired_wallet_insufficient" if owns_capacity else "hold_expired_no_capacity"
+        if booking.status is BookingStatus.HELD:
+            self._expire_now()
+        return self.unplaced(reason, unplaced_to)
+
+    def _expire_now(self) -> None:
+        expired = self.booking.moved_to(BookingStatus.EXPIRED, self.now)
+        if self.uow.bookings.save(expired, expected_status=BookingStatus.HELD):
+            self.uow.inventory.release(expired.item_id, expired.quantity)
+            self.events.append(event("BOOKING_EXPIRED", booking_id=expired.id, item_id=expired.item_id,
+                                     customer_id=expired.customer_id, quantity=expired.quantity,
+                                     expired_at=self.now.isoformat()))
+            self.booking = expired
+
+    def unplaced(self, reason: str, to: RefundMode) -> PaymentResult:
+        """Gateway money arrived that cannot pay for the booking: hand it back, and say so."""
+        outcome = (PaymentOutcome.CREDITED_TO_WALLET if to is RefundMode.WALLET
+                   else PaymentOutcome.GATEWAY_REFUND_REQUIRED)
+        payment = self._record(outcome, ZERO, reason)
+        to_wallet = self.gateway if to is RefundMode.WALLET else ZERO
+        refund = Refund(id=new_id(), booking_id=self.booking.id, payment_id=payment.id,
+                        currency=self.booking.currency, to_wallet=to_wallet,
+                        to_gateway=self.gateway - to_wallet, mode=to, reason=reason,
+                        created_at=self.now)
+        self.uow.refunds.add(refund)
+        if to_wallet:
+            credit(self.uow, self.events, customer_id=self.booking.customer_id,
+                   currency=self.booking.currency, amount=to_wallet,
+                   reason=f"unplaced payment: {reason}", booking_id=self.booking.id, now=self.now)
+        return PaymentResult(outcome=outcome, replayed=False, booking=self.booking, payment=payment,
+                             refund=refund)

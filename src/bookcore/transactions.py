@@ -1,0 +1,33 @@
+"""Running a service's work in one transaction, with retries for conflicts the database resolved
+by aborting us (deadlock, serialization failure), and logging only what committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from bookcore.errors import TransientConflict
+from bookcore.logs import Event, emit
+from bookcore.ports import UnitOfWork
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+Work = Callable[[UnitOfWork, list[Event]], T]
+
+
+def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) -> T:
+    """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``."""
+    for attempt in range(1, attempts + 1):
+        events: list[Event] = []
+        try:
+            with uow:
+                result = work(uow, events)
+                uow.commit()
+        except TransientConflict:
+            if attempt == attempts:
+                raise
+            continue
+        emit(events)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover

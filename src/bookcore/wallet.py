@@ -1,0 +1,91 @@
+"""The customer wallet: an append-only ledger whose balance can never go below zero."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from bookcore.clock import Clock, ensure_utc
+from bookcore.errors import InsufficientWalletBalance
+from bookcore.logs import Event, event
+from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
+from bookcore.money import check_currency, parse_amount
+from bookcore.ports import UnitOfWork
+from bookcore.transactions import in_transaction
+
+MAX_REASON_LENGTH = 200
+
+
+def _entry(kind: WalletEntryKind, *, customer_id: str, currency: str, amount: Decimal, reason: str,
+           booking_id: str | None, now: datetime) -> WalletEntry:
+    return WalletEntry(id=new_id(), customer_id=customer_id, currency=currency, kind=kind,
+                       amount=amount, reason=reason[:MAX_REASON_LENGTH], booking_id=booking_id,
+                       created_at=now)
+
+
+def credit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: str,
+           amount: Decimal, reason: str, booking_id: str | None, now: datetime) -> None:
+    """Credit inside the caller's transaction."""
+    entry = _entry(WalletEntryKind.CREDIT, customer_id=customer_id, currency=currency,
+                   amount=amount, reason=reason, booking_id=booking_id, now=now)
+    uow.wallets.append(entry)
+    events.append(event("WALLET_CREDITED", customer_id=customer_id, amount=amount, currency=currency,
+                        reason=reason, booking_id=booking_id, entry_id=entry.id))
+
+
+def debit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: str,
+          amount: Decimal, reason: str, booking_id: str | None, now: datetime) -> bool:
+    """Debit inside the caller's transaction; False (and nothing moved) if the balance is short."""
+    entry = _entry(WalletEntryKind.DEBIT, customer_id=customer_id, currency=currency,
+                   amount=amount, reason=reason, booking_id=booking_id, now=now)
+    if not uow.wallets.append(entry):
+        return False
+    events.append(event("WALLET_DEBITED", customer_id=customer_id, amount=amount, currency=currency,
+                        reason=reason, booking_id=booking_id, entry_id=entry.id))
+    return True
+
+
+def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
+                  reason: str, clock: Clock) -> Decimal:
+    """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
+    check_id(customer_id, field="customer_id")
+    value = parse_amount(amount, currency, allow_zero=False)
+    now = ensure_utc(clock.now())
+
+    def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
+        credit(uow, events, customer_id=customer_id, currency=currency, amount=value,
+               reason=reason, booking_id=None, now=now)
+        return uow.wallets.balance(customer_id, currency)
+
+    return in_transaction(uow, work)
+
+
+def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
+                 reason: str, clock: Clock) -> Decimal:
+    """Take money out of a wallet (a correction or payout). ``InsufficientWalletBalance`` if short."""
+    check_id(customer_id, field="customer_id")
+    value = parse_amount(amount, currency, allow_zero=False)
+    now = ensure_utc(clock.now())
+
+    def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
+        if not debit(uow, events, customer_id=customer_id, currency=currency, amount=value,
+                     reason=reason, booking_id=None, now=now):
+            raise InsufficientWalletBalance("the wallet balance does not cover this debit",
+                                            customer_id=customer_id, amount=value,
+                                            balance=uow.wallets.balance(customer_id, currency))
+        return uow.wallets.balance(customer_id, currency)
+
+    return in_transaction(uow, work)
+
+
+def wallet_balance(uow: UnitOfWork, *, customer_id: str, currency: str) -> Decimal:
+    check_currency(currency)
+    with uow:
+        return uow.wallets.balance(check_id(customer_id, field="customer_id"), currency)
+
+
+def wallet_history(uow: UnitOfWork, *, customer_id: str, currency: str) -> Sequence[WalletEntry]:
+    check_currency(currency)
+    with uow:
+        return list(uow.wallets.entries(check_id(customer_id, field="customer_id"), currency))
