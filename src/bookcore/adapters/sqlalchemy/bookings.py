@@ -1,0 +1,108 @@
+"""The booking repository: conditional status changes and the expiry sweep in single statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+
+from bookcore.adapters.sqlalchemy import rows
+from bookcore.adapters.sqlalchemy.runner import Runner
+from bookcore.adapters.sqlalchemy.tables import bookings
+from bookcore.errors import AlreadyExists, StorageError
+from bookcore.model import Booking, BookingStatus, ExpiredHold
+from bookcore.promos import PromoUsage
+
+HELD = BookingStatus.HELD.value
+_SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.quantity,
+          bookings.c.expires_at)
+
+
+def _lapsed(now: datetime, item_id: str | None = None) -> Any:
+    condition = and_(bookings.c.status == HELD, bookings.c.expires_at <= now)
+    return condition if item_id is None else and_(condition, bookings.c.item_id == item_id)
+
+
+def _expired(row: Any) -> ExpiredHold:
+    return ExpiredHold(row.id, row.item_id, row.customer_id, row.quantity)
+
+
+class SqlBookingRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    def add(self, booking: Booking) -> None:
+        try:
+            self._db.run(insert(bookings).values(rows.booking_values(booking)))
+        except AlreadyExists as error:
+            raise AlreadyExists("a booking with this id exists", booking_id=booking.id) from error
+
+    def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
+        query = select(bookings).where(bookings.c.id == booking_id)
+        if for_update:  # SQLite ignores it; its transactions already hold the write lock
+            query = query.with_for_update()
+        row = self._db.run(query).mappings().first()
+        return rows.booking_from(row) if row else None
+
+    def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
+        result = self._db.run(
+            update(bookings)
+            .where(bookings.c.id == booking.id, bookings.c.status == expected_status.value)
+            .values(status=booking.status.value, confirmed_at=booking.confirmed_at,
+                    expired_at=booking.expired_at, cancelled_at=booking.cancelled_at))
+        return bool(result.rowcount == 1)
+
+    def expire_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
+        if limit <= 0:
+            return []
+        # SKIP LOCKED: concurrent sweepers take disjoint batches instead of queueing on each other.
+        # The status is checked again by the UPDATE itself, never trusted from an earlier read.
+        chosen = (select(*_SWEPT).where(_lapsed(now, item_id))
+                  .order_by(bookings.c.expires_at, bookings.c.id).limit(limit)
+                  .with_for_update(skip_locked=True))
+        expire = (update(bookings).where(bookings.c.status == HELD)
+                  .values(status=BookingStatus.EXPIRED.value, expired_at=now))
+        if self._db.dialect_name in ("mysql", "mariadb"):  # no UPDATE ... RETURNING there
+            picked = self._db.run(chosen).all()
+            if picked:
+                result = self._db.run(expire.where(bookings.c.id.in_([row.id for row in picked])))
+                if result.rowcount != len(picked):  # pragma: no cover - the rows are locked by us
+                    raise StorageError("expired fewer holds than were locked", locked=len(picked),
+                                       expired=result.rowcount)
+            return [_expired(row) for row in picked]
+        # MATERIALIZED: the locking subquery runs exactly once, so the UPDATE can never touch more
+        # than `limit` rows (PostgreSQL may otherwise inline it and re-scan it per outer row).
+        lapsed = chosen.with_only_columns(bookings.c.id).cte("lapsed_holds")
+        if self._db.dialect_name == "postgresql":
+            lapsed = lapsed.prefix_with("MATERIALIZED")
+        result = self._db.run(expire.where(bookings.c.id.in_(select(lapsed.c.id))).returning(*_SWEPT))
+        return [_expired(row) for row in sorted(result.all(), key=lambda r: (r.expires_at, r.id))]
+
+    def count_lapsed(self, now: datetime) -> tuple[int, int]:
+        row = self._db.run(select(func.count(), func.coalesce(func.sum(bookings.c.quantity), 0))
+                           .where(_lapsed(now))).one()
+        return int(row[0]), int(row[1])
+
+    def promo_usage(self, code: str, customer_id: str, now: datetime) -> PromoUsage:
+        confirmed = BookingStatus.CONFIRMED.value
+        using = or_(bookings.c.status == confirmed, bookings.c.expires_at > now)
+        # The WHERE clause is only what (promo_code, status) answers; the liveness test sits in
+        # the sums, where no planner can turn it into a scan of every live hold (SQLite does, as
+        # most bookings have no code and its statistics then rate the promo index poorly).
+        row = self._db.run(select(
+            func.coalesce(func.sum(case((using, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(using, bookings.c.customer_id == customer_id), 1),
+                                        else_=0)), 0),
+        ).where(bookings.c.promo_code == code, bookings.c.status.in_([confirmed, HELD]))).one()
+        return PromoUsage(total=int(row[0]), by_customer=int(row[1]))
+
+    def list(self, *, status: BookingStatus | None = None, customer_id: str | None = None,
+             limit: int = 100) -> Sequence[Booking]:
+        query = select(bookings).order_by(bookings.c.reserved_at, bookings.c.id).limit(max(limit, 0))
+        if status is not None:
+            query = query.where(bookings.c.status == status.value)
+        if customer_id is not None:
+            query = query.where(bookings.c.customer_id == customer_id)
+        return [rows.booking_from(row) for row in self._db.run(query).mappings()]

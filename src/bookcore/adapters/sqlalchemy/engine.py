@@ -1,0 +1,77 @@
+"""Engines configured the way bookcore's transactions need them. Nothing runs at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bookcore.errors import InvalidInput
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine_for(url: str, **options: Any) -> Engine:
+    """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL); ``options`` go to SQLAlchemy.
+
+    SQLite: the driver is put in autocommit mode so SQLAlchemy emits BEGIN itself, and every
+    transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, because
+    ``SELECT ... FOR UPDATE`` silently does nothing there. Servers run at READ COMMITTED: the
+    conditional updates and row locks bookcore uses are correct at that level, and MariaDB's
+    default REPEATABLE READ would add gap locks, and deadlocks, for nothing.
+    """
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except ArgumentError as error:
+        raise InvalidInput("not a database URL", url=_masked(url)) from error
+    if backend == "sqlite":
+        engine = _create(parsed, options)
+        _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("isolation_level", "READ COMMITTED")
+    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return _create(parsed, options)
+
+
+def _create(url: URL, options: dict[str, Any]) -> Engine:
+    try:
+        return create_engine(url, **options)
+    except ArgumentError as error:
+        raise InvalidInput(f"unsupported database URL: {error}", url=_masked(url)) from error
+    except ImportError as error:
+        raise InvalidInput(f"the database driver is not installed ({error.name}); "
+                           "install bookcore[postgres] or bookcore[mysql]",
+                           url=_masked(url)) from error
+
+
+def _masked(url: str | URL) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable)"
+
+
+def _is_file(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in str(url)
+
+
+def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy, not pysqlite, issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if file_backed:
+            cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,84 @@
+"""Running the Alembic migrations shipped inside the package, from code (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bookcore.adapters.sqlalchemy.errors import translate
+from bookcore.errors import StorageError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_LOCK_NAME = "bookcore_migrate"
+_LOCK_KEY = 0x626F6F6B636F7265  # "bookcore": one advisory lock number, shared by every process
+_LOCK_TIMEOUT_S = 60
+
+
+def _config() -> Config:
+    config = Config()
+    # Config values are interpolated: a '%' in the install path must be doubled.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise StorageError("no migrations found", location=str(MIGRATIONS))
+    return head
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest revision; does nothing if it is there already.
+
+    Safe to run from several processes at once (every instance of an app on deploy): they
+    queue on a database lock and all but the first find nothing to do.
+    """
+    config = _config()
+    try:
+        with engine.connect() as connection, _migration_lock(connection):
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+    except SQLAlchemyError as error:
+        raise translate(error, during="migration") from error
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None if it was never migrated."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise translate(error, during="migration") from error
+
+
+@contextmanager
+def _migration_lock(connection: Connection) -> Iterator[None]:
+    """PostgreSQL: a transaction-level advisory lock. MySQL/MariaDB: a named session lock (their
+    DDL commits as it goes). SQLite: BEGIN IMMEDIATE already serializes writers."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        yield
+    elif dialect in ("mysql", "mariadb"):
+        got = connection.execute(text("SELECT GET_LOCK(:name, :timeout)"),
+                                 {"name": _LOCK_NAME, "timeout": _LOCK_TIMEOUT_S}).scalar()
+        if got != 1:
+            raise StorageError("another process is migrating this database; try again",
+                               lock=_LOCK_NAME)
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+    else:
+        yield

@@ -1,0 +1,173 @@
+"""Inventory, wallet, payment, refund and promo repositories, in SQLAlchemy Core: every change is
+one conditional statement whose row count says whether it happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Executable, Table, and_, insert, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from bookcore.adapters.sqlalchemy import rows
+from bookcore.adapters.sqlalchemy.runner import Runner
+from bookcore.adapters.sqlalchemy.tables import (
+    inventory_items,
+    payments,
+    promo_codes,
+    refunds,
+    wallet_accounts,
+    wallet_entries,
+)
+from bookcore.errors import AlreadyExists, IdempotencyConflict, StorageError
+from bookcore.model import InventoryItem, Payment, Refund, WalletEntry
+from bookcore.money import ZERO, quantize
+from bookcore.promos import PromoCode
+
+
+class SqlInventoryRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    def add(self, item: InventoryItem) -> None:
+        try:
+            self._db.run(insert(inventory_items).values(item.model_dump()))
+        except AlreadyExists as error:
+            raise AlreadyExists("an inventory item with this id exists", item_id=item.id) from error
+
+    def get(self, item_id: str) -> InventoryItem | None:
+        row = self._db.run(select(inventory_items).where(inventory_items.c.id == item_id)).mappings().first()
+        return rows.item_from(row) if row else None
+
+    def take(self, item_id: str, quantity: int) -> bool:
+        result = self._db.run(
+            update(inventory_items)
+            .where(inventory_items.c.id == item_id, inventory_items.c.available >= quantity)
+            .values(available=inventory_items.c.available - quantity))
+        return bool(result.rowcount == 1)
+
+    def release(self, item_id: str, quantity: int) -> None:
+        result = self._db.run(
+            update(inventory_items)
+            .where(inventory_items.c.id == item_id,
+                   inventory_items.c.available + quantity <= inventory_items.c.capacity)
+            .values(available=inventory_items.c.available + quantity))
+        if result.rowcount != 1:
+            raise StorageError("release would exceed capacity", item_id=item_id, quantity=quantity)
+
+    def list(self) -> Sequence[InventoryItem]:
+        result = self._db.run(select(inventory_items).order_by(inventory_items.c.id)).mappings()
+        return [rows.item_from(row) for row in result]
+
+
+def insert_if_absent(dialect_name: str, table: Table, values: dict[str, Any]) -> Executable:
+    """INSERT that does nothing when the primary key exists, in each dialect's spelling.
+
+    MySQL/MariaDB: a no-op ON DUPLICATE KEY UPDATE rather than INSERT IGNORE, which would also
+    turn other errors (a too-long value) into warnings, and whose shared lock on the existing row
+    deadlocks when two transactions then both update it.
+    """
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+    if dialect_name in ("mysql", "mariadb"):
+        first_key = table.primary_key.columns.values()[0]
+        return mysql.insert(table).values(values).on_duplicate_key_update({first_key.name: first_key})
+    raise StorageError("unsupported database", dialect=dialect_name)  # pragma: no cover
+
+
+class SqlWalletRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    @staticmethod
+    def _account(customer_id: str, currency: str) -> Any:
+        return and_(wallet_accounts.c.customer_id == customer_id, wallet_accounts.c.currency == currency)
+
+    def balance(self, customer_id: str, currency: str) -> Decimal:
+        value = self._db.run(select(wallet_accounts.c.balance)
+                             .where(self._account(customer_id, currency))).scalar()
+        return ZERO if value is None else quantize(value, currency)
+
+    def _move(self, entry: WalletEntry) -> bool:
+        delta = entry.signed_amount
+        result = self._db.run(
+            update(wallet_accounts)
+            .where(self._account(entry.customer_id, entry.currency),
+                   wallet_accounts.c.balance + delta >= 0)
+            .values(balance=wallet_accounts.c.balance + delta))
+        return bool(result.rowcount == 1)
+
+    def append(self, entry: WalletEntry) -> bool:
+        # The common case, an existing account, is one statement; a new one is created on the
+        # first credit (a debit can never succeed on an account that does not exist yet).
+        if not self._move(entry):
+            if entry.signed_amount < 0:
+                return False
+            self._db.run(insert_if_absent(self._db.dialect_name, wallet_accounts, {
+                "customer_id": entry.customer_id, "currency": entry.currency, "balance": ZERO}))
+            if not self._move(entry):  # pragma: no cover - the row exists and the delta is >= 0
+                raise StorageError("wallet account could not be credited", customer_id=entry.customer_id)
+        self._db.run(insert(wallet_entries).values(rows.entry_values(entry)))
+        return True
+
+    def entries(self, customer_id: str, currency: str) -> Sequence[WalletEntry]:
+        query = (select(wallet_entries).where(wallet_entries.c.customer_id == customer_id,
+                                              wallet_entries.c.currency == currency)
+                 .order_by(wallet_entries.c.seq))
+        return [rows.entry_from(row) for row in self._db.run(query).mappings()]
+
+
+class SqlPaymentRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    def add(self, payment: Payment) -> None:
+        try:
+            self._db.run(insert(payments).values(rows.payment_values(payment)))
+        except AlreadyExists as error:  # ids are fresh uuids: the key is what collided
+            raise IdempotencyConflict("idempotency key already used",
+                                      idempotency_key=payment.idempotency_key) from error
+
+    def get_by_key(self, idempotency_key: str) -> Payment | None:
+        row = self._db.run(select(payments).where(payments.c.idempotency_key == idempotency_key)
+                           ).mappings().first()
+        return rows.payment_from(row) if row else None
+
+    def for_booking(self, booking_id: str) -> Sequence[Payment]:
+        query = (select(payments).where(payments.c.booking_id == booking_id)
+                 .order_by(payments.c.created_at, payments.c.id))
+        return [rows.payment_from(row) for row in self._db.run(query).mappings()]
+
+
+class SqlRefundRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    def add(self, refund: Refund) -> None:
+        self._db.run(insert(refunds).values(rows.refund_values(refund)))
+
+    def for_booking(self, booking_id: str) -> Sequence[Refund]:
+        query = (select(refunds).where(refunds.c.booking_id == booking_id)
+                 .order_by(refunds.c.created_at, refunds.c.id))
+        return [rows.refund_from(row) for row in self._db.run(query).mappings()]
+
+
+class SqlPromoRepository:
+    def __init__(self, db: Runner) -> None:
+        self._db = db
+
+    def add(self, promo: PromoCode) -> None:
+        try:
+            self._db.run(insert(promo_codes).values(code=promo.code, definition=promo.model_dump_json()))
+        except AlreadyExists as error:
+            raise AlreadyExists("a promo code with this code exists", code=promo.code) from error
+
+    def get(self, code: str, *, for_update: bool = False) -> PromoCode | None:
+        query = select(promo_codes.c.definition).where(promo_codes.c.code == code)
+        if for_update:
+            query = query.with_for_update()
+        definition = self._db.run(query).scalar()
+        return rows.promo_from(definition) if definition else None
