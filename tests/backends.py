@@ -1,0 +1,68 @@
+"""How each storage backend is built for tests. Server URLs come from the environment:
+unset -> the test is skipped with the reason; set but unreachable -> the test fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+URL_VARIABLES = {"postgres": "BOOKCORE_TEST_POSTGRES_URL", "mariadb": "BOOKCORE_TEST_MARIADB_URL"}
+SQL_KINDS = ("sqlite", "postgres", "mariadb")
+_server_engines: dict[str, Engine] = {}
+
+
+def sql_urls() -> dict[str, str | None]:
+    return {"sqlite": None, **{kind: os.environ.get(var) for kind, var in URL_VARIABLES.items()}}
+
+
+def server_url(kind: str) -> str:
+    url = os.environ.get(URL_VARIABLES[kind])
+    if not url:
+        pytest.skip(f"{URL_VARIABLES[kind]} is not set; set it to run the {kind} tests")
+    return url
+
+
+def reset(engine: Engine) -> None:
+    """Empty every bookcore table, children first."""
+    from bookcore.adapters.sqlalchemy.tables import metadata
+
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def fresh_engine(kind: str, tmp_path: Path) -> Engine:
+    """A migrated, empty database of ``kind``."""
+    from bookcore.adapters.sqlalchemy import create_engine_for, migrate
+
+    if kind == "sqlite":
+        sqlite = create_engine_for(f"sqlite:///{tmp_path / 'bookcore.db'}")
+        migrate(sqlite)
+        return sqlite
+    url = server_url(kind)
+    if kind not in _server_engines:
+        engine = create_engine_for(url)
+        try:
+            _drop_all(engine)
+            migrate(engine)
+        except Exception as error:  # any failure to reach a server that was asked for fails the run
+            pytest.fail(f"{URL_VARIABLES[kind]} is set but {kind} is unreachable: {error}")
+        _server_engines[kind] = engine
+    reset(_server_engines[kind])
+    return _server_engines[kind]
+
+
+def _drop_all(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    from bookcore.adapters.sqlalchemy.tables import metadata
+
+    metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# The committed profile CI runs: at least 1,000 examples per property.
+settings.register_profile("ci", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile("slow", max_examples=10_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ---- the storage backends every behaviour test runs on ------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from bookcore.adapters.memory import InMemoryUnitOfWork  # noqa: E402
+from bookcore.audit import audit  # noqa: E402
+from bookcore.clock import ManualClock  # noqa: E402
+from bookcore.ports import UnitOfWork  # noqa: E402
+from tests.backends import SQL_KINDS, fresh_engine  # noqa: E402
+
+START = datetime(2026, 1, 20, 5, 45, 36, tzinfo=UTC)
+BACKENDS = [
+    pytest.param("memory"),
+    pytest.param("sqlite"),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+
+def make_uow(kind: str, tmp_path: Path) -> UnitOfWork:
+    if kind == "memory":
+        return InMemoryUnitOfWork()
+    assert kind in SQL_KINDS
+    from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+
+    return SqlAlchemyUnitOfWork(fresh_engine(kind, tmp_path))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(params=BACKENDS)
+def uow(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[UnitOfWork]:
+    """A unit of work on an empty store; after the test, the store must still be consistent."""
+    unit = make_uow(request.param, tmp_path)
+    yield unit
+    # Tests move the clock freely, so lapsed-but-unswept holds are not a violation here.
+    report = audit(unit, clock=clock, sweep_interval=timedelta(days=36500))
+    assert report.violations == (), report.violations

@@ -1,0 +1,196 @@
+"""Holding inventory: a fixed window timed by the server clock, independent holds, no oversell."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bookcore.catalog import add_promo_code
+from bookcore.clock import ManualClock
+from bookcore.errors import (
+    IdempotencyConflict,
+    InsufficientInventory,
+    InvalidInput,
+    InventoryItemNotFound,
+)
+from bookcore.holds import HoldOutcome, expire_holds, place_hold, quote, seconds_left
+from bookcore.model import BookingStatus
+from bookcore.ports import UnitOfWork
+from bookcore.pricing import Charges, Fee, FeeKind
+from bookcore.promos import PromoCode, PromoKind, PromoRefusal
+from tests.world import World
+
+
+@pytest.fixture
+def world(uow: UnitOfWork, clock: ManualClock) -> World:
+    return World(uow, clock)
+
+
+def test_hold_lasts_exactly_ten_minutes_by_default(world: World, clock: ManualClock) -> None:
+    world.item()
+    booking = world.hold()
+    assert booking.status is BookingStatus.HELD
+    assert booking.reserved_at == clock.now()
+    assert booking.expires_at - booking.reserved_at == timedelta(minutes=10)
+    assert seconds_left(booking, clock.now()) == 600
+    assert world.booking(booking.id).expires_at == booking.expires_at
+
+
+def test_hold_window_is_configurable_per_call(world: World) -> None:
+    world.item()
+    booking = world.hold(hold_ttl=timedelta(minutes=3))
+    assert booking.expires_at - booking.reserved_at == timedelta(minutes=3)
+
+
+def test_two_customers_hold_independently(world: World, clock: ManualClock) -> None:
+    world.item(capacity=2)
+    first = world.hold("alice")
+    clock.advance(timedelta(seconds=40))
+    second = world.hold("bob")
+    assert first.expires_at == first.reserved_at + timedelta(minutes=10)
+    assert second.expires_at == second.reserved_at + timedelta(minutes=10)
+    assert second.expires_at - first.expires_at == timedelta(seconds=40)
+    assert world.available() == 0
+    assert world.booking(first.id).expires_at == first.expires_at
+
+
+def test_seconds_left_counts_down_from_the_stored_expiry(world: World, clock: ManualClock) -> None:
+    world.item()
+    booking = world.hold()
+    clock.advance(timedelta(minutes=9, seconds=59, milliseconds=500))
+    assert seconds_left(booking, clock.now()) == 1
+    clock.advance(timedelta(milliseconds=500))
+    assert seconds_left(booking, clock.now()) == 0
+    clock.advance(timedelta(hours=1))
+    assert seconds_left(booking, clock.now()) == 0
+
+
+def test_capacity_is_never_oversold(world: World) -> None:
+    world.item(capacity=3)
+    world.hold("alice", quantity=2)
+    with pytest.raises(InsufficientInventory) as refused:
+        world.hold("bob", quantity=2)
+    assert refused.value.details == {"item_id": "room-101", "requested": 2, "available": 1}
+    world.hold("bob", quantity=1)
+    assert world.available() == 0
+
+
+def test_a_full_item_reclaims_its_lapsed_holds_without_waiting_for_the_sweeper(
+        world: World, clock: ManualClock) -> None:
+    world.item(capacity=1)
+    lapsed = world.hold("alice")
+    clock.advance(timedelta(minutes=10))
+    fresh = world.hold("bob")
+    assert world.booking(lapsed.id).status is BookingStatus.EXPIRED
+    assert world.booking(fresh.id).status is BookingStatus.HELD
+    assert world.available() == 0
+
+
+def test_a_live_hold_is_never_reclaimed(world: World, clock: ManualClock) -> None:
+    world.item(capacity=1)
+    live = world.hold("alice")
+    clock.advance(timedelta(minutes=10) - timedelta(microseconds=1))
+    with pytest.raises(InsufficientInventory):
+        world.hold("bob")
+    assert world.booking(live.id).status is BookingStatus.HELD
+
+
+def test_hold_prices_through_the_single_pricing_function(world: World, uow: UnitOfWork,
+                                                         clock: ManualClock) -> None:
+    world.item(price="1500.00")
+    world.fund("alice", "500.00")
+    charges = Charges(fees=(Fee(name="convenience", kind=FeeKind.PERCENTAGE, value=Decimal("2")),),
+                      tax_percent=Decimal("18"))
+    quoted = quote(uow, item_id="room-101", customer_id="alice", quantity=2, clock=clock,
+                   charges=charges)
+    booking = world.hold("alice", quantity=2, charges=charges)
+    assert booking.pricing == quoted
+    assert booking.pricing.total_amount == Decimal("3610.80")
+    assert booking.pricing.wallet_applied == Decimal("500.00")
+    assert booking.pricing.gateway_payable == Decimal("3110.80")
+    assert world.booking(booking.id).pricing == quoted
+
+
+def test_unknown_item_is_refused(world: World) -> None:
+    with pytest.raises(InventoryItemNotFound):
+        world.hold(item_id="nope")
+
+
+def test_a_repeated_booking_id_returns_the_same_hold(world: World, uow: UnitOfWork,
+                                                     clock: ManualClock) -> None:
+    world.item(capacity=5)
+    first = place_hold(uow, item_id="room-101", customer_id="alice", quantity=2, clock=clock,
+                       booking_id="b-1")
+    again = place_hold(uow, item_id="room-101", customer_id="alice", quantity=2, clock=clock,
+                       booking_id="b-1")
+    assert (first.outcome, again.outcome) == (HoldOutcome.CREATED, HoldOutcome.EXISTS)
+    assert again.booking == first.booking
+    assert world.available() == 3
+    with pytest.raises(IdempotencyConflict):
+        place_hold(uow, item_id="room-101", customer_id="alice", quantity=3, clock=clock,
+                   booking_id="b-1")
+
+
+@pytest.mark.parametrize("bad", [
+    {"quantity": 0}, {"quantity": -1}, {"quantity": True}, {"hold_ttl": timedelta(0)},
+    {"hold_ttl": timedelta(minutes=-5)}, {"hold_ttl": 600}, {"hold_ttl": timedelta(days=2)},
+    {"customer": ""}, {"customer": " padded "}, {"customer": "x" * 65}, {"booking_id": "a\nb"},
+])
+def test_bad_hold_requests_are_refused_and_change_nothing(world: World, bad: dict[str, object]) -> None:
+    world.item(capacity=2)
+    with pytest.raises(InvalidInput):
+        world.hold(**bad)  # type: ignore[arg-type]
+    assert world.available() == 2
+
+
+def test_naive_clock_is_refused(world: World, uow: UnitOfWork) -> None:
+    world.item()
+
+    class NaiveClock:
+        def now(self) -> datetime:
+            return datetime(2026, 1, 1)
+
+    with pytest.raises(InvalidInput):
+        place_hold(uow, item_id="room-101", customer_id="alice", quantity=1, clock=NaiveClock())
+    assert world.available() == 5
+
+
+def test_a_promo_use_is_reserved_by_a_hold_and_given_back_by_expiry(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    world.item(capacity=5)
+    add_promo_code(uow, PromoCode(code="ONCE", kind=PromoKind.PERCENTAGE, value=Decimal("50"),
+                                  max_uses=1))
+    first = world.hold("alice", promo_code="once")
+    assert first.pricing.discount == Decimal("500.00")
+    second = world.hold("bob", promo_code="ONCE")
+    assert second.pricing.promo_refusal is PromoRefusal.USAGE_LIMIT_REACHED
+    assert second.pricing.discount == 0
+    clock.advance(timedelta(minutes=10))
+    expire_holds(uow, clock=clock)
+    third = world.hold("carol", promo_code="Once")
+    assert third.pricing.promo_code == "ONCE" and third.pricing.discount == Decimal("500.00")
+
+
+def test_per_customer_promo_limit_counts_confirmed_bookings(world: World, uow: UnitOfWork) -> None:
+    world.item(capacity=5)
+    add_promo_code(uow, PromoCode(code="MINE", kind=PromoKind.FIXED, value=Decimal("100"),
+                                  currency="INR", max_uses_per_customer=1))
+    first = world.hold("alice", promo_code="mine")
+    world.pay(first)
+    again = world.hold("alice", promo_code="mine")
+    assert again.pricing.promo_refusal is PromoRefusal.CUSTOMER_LIMIT_REACHED
+    other = world.hold("bob", promo_code="mine")
+    assert other.pricing.discount == Decimal("100.00")
+
+
+def test_holding_logs_a_booking_held_line(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.item()
+    with caplog.at_level(logging.INFO, logger="bookcore"):
+        booking = world.hold()
+    [line] = [r for r in caplog.records if getattr(r, "bookcore_event", None) == "BOOKING_HELD"]
+    assert line.getMessage().startswith("[BOOKING_HELD] ")
+    assert f"booking_id={booking.id}" in line.getMessage()
+    assert line.__dict__["bookcore_fields"]["expires_at"] == booking.expires_at.isoformat()
