@@ -1,0 +1,105 @@
+"""Where the CLI's database comes from: the URL options, and an engine built inside each command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bookcore.cli.output import mask_url, reported, url_secrets
+from bookcore.errors import InvalidInput, SchemaNotMigrated
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bookcore.ports import UnitOfWork
+
+DEFAULT_DATABASE_URL = "sqlite:///bookcore.db"
+URL_VARIABLE = "BOOKCORE_DATABASE_URL"
+
+#: The root option: ``bookcore --database-url URL COMMAND``, or the environment, or the default.
+RootDatabaseUrl = Annotated[str, typer.Option(
+    "--database-url", envvar=URL_VARIABLE, show_envvar=True,
+    help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. The default is an "
+         "embedded SQLite file in the current directory.")]
+
+#: The same option given after a command name (``bookcore expire --database-url URL``).
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", show_default=False,
+    help=f"Database URL for this command (overrides the global option and ${URL_VARIABLE}).")]
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+
+
+def database_url(ctx: typer.Context, override: str | None) -> str:
+    if override is not None:
+        return override
+    settings = ctx.find_root().obj
+    return settings.database_url if isinstance(settings, Settings) else DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True)
+class Store:
+    engine: Engine
+    shown_url: str
+    """The URL as it may be printed: password masked."""
+    secrets: tuple[str, ...] = ()
+    """What must be masked in any message (the password)."""
+
+    def uow(self) -> UnitOfWork:
+        from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+
+        return SqlAlchemyUnitOfWork(self.engine)
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    path = Path(database)
+    return None if path.exists() else path
+
+
+def _engine(url: str, *, create: bool) -> Engine:
+    from sqlalchemy.exc import ArgumentError
+
+    from bookcore.adapters.sqlalchemy import create_engine_for
+
+    try:
+        missing = _missing_sqlite_file(url)
+    except (ArgumentError, ValueError):
+        raise InvalidInput("not a database URL; expected e.g. sqlite:///bookcore.db or "
+                           "postgresql+psycopg://user@host/db") from None
+    if missing is not None and not create:
+        raise SchemaNotMigrated(f"no database file at {missing}; run `bookcore db upgrade` to create it")
+    try:
+        return create_engine_for(url)
+    except (ArgumentError, ImportError) as error:
+        raise InvalidInput(f"cannot use this database URL: {error}", url=mask_url(url)) from None
+
+
+@contextmanager
+def open_store(url: str, *, create: bool = False) -> Iterator[Store]:
+    """An engine for ``url`` for the length of one command; errors become one line and an exit code.
+
+    A SQLite file that does not exist is created only when ``create`` (``db upgrade``); any other
+    command says the schema is not migrated instead of leaving an empty file behind.
+    """
+    secrets = url_secrets(url)
+    with reported(secrets):
+        engine = _engine(url, create=create)
+        try:
+            yield Store(engine=engine, shown_url=mask_url(url), secrets=secrets)
+        finally:
+            engine.dispose()
