@@ -1,0 +1,158 @@
+"""Ratios against the targets, printed as text and as the Markdown tables of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+Record = dict[str, Any]
+
+#: bookcore / baseline throughput the issue asks for, per suite.
+TARGETS = {"holds": 0.70, "finalize": 0.60, "expire": 0.50}
+#: Throughput at the most clients, as a share of the best client count's.
+NO_COLLAPSE = 0.80
+#: Throughput at the biggest table, as a share of the smallest table's ("flat").
+FLAT = 0.80
+
+
+def _key(record: Record, *fields: str) -> tuple[Any, ...]:
+    return tuple(record[field] for field in fields)
+
+
+def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
+    """Holds before finalize, then the key's own order."""
+    key = item[0]
+    return (list(TARGETS).index(key[0]), *key[1:])
+
+
+def throughput_ratios(records: list[Record]) -> list[Record]:
+    """bookcore / baseline for every (suite, backend, scale, shape, clients) point."""
+    by_point: dict[tuple[Any, ...], dict[str, Record]] = defaultdict(dict)
+    for record in records:
+        point = _key(record, "suite", "backend", "scale", "shape", "clients")
+        by_point[point][record["implementation"]] = record
+    rows = []
+    for (suite, backend, scale, shape, clients), pair in sorted(by_point.items(), key=_order):
+        if {"baseline", "bookcore"} <= pair.keys():
+            base, ours = pair["baseline"]["ops_per_s"], pair["bookcore"]["ops_per_s"]
+            ratio = ours / base if base else 0.0
+            rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
+                         "clients": clients, "baseline_per_s": base, "bookcore_per_s": ours,
+                         "ratio": round(ratio, 3), "target": TARGETS[suite],
+                         "meets": ratio >= TARGETS[suite]})
+    return rows
+
+
+def collapse(records: list[Record]) -> list[Record]:
+    """Throughput at the highest client count as a share of the best, per series."""
+    series: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
+    for record in records:
+        series[_key(record, "suite", "backend", "scale", "shape", "implementation")].append(record)
+    rows = []
+    for (suite, backend, scale, shape, implementation), points in sorted(series.items(), key=_order):
+        best = max(points, key=lambda point: point["ops_per_s"])
+        most = max(points, key=lambda point: point["clients"])
+        share = most["ops_per_s"] / best["ops_per_s"] if best["ops_per_s"] else 0.0
+        rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
+                     "implementation": implementation, "clients": most["clients"],
+                     "best_clients": best["clients"], "share_of_best": round(share, 3),
+                     "meets": share >= NO_COLLAPSE})
+    return rows
+
+
+def scaling(records: list[Record]) -> list[Record]:
+    """Throughput at each table size relative to the smallest, per (point, implementation)."""
+    series: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
+    for record in records:
+        key = _key(record, "suite", "backend", "shape", "clients", "implementation")
+        series[key][record["scale"]] = record["ops_per_s"]
+    rows = []
+    for (suite, backend, shape, clients, implementation), by_scale in sorted(series.items(), key=_order):
+        smallest = min(by_scale)
+        for scale, value in sorted(by_scale.items()):
+            if scale != smallest and by_scale[smallest]:
+                share = value / by_scale[smallest]
+                rows.append({"suite": suite, "backend": backend, "shape": shape, "clients": clients,
+                             "implementation": implementation, "from_scale": smallest, "scale": scale,
+                             "share": round(share, 3), "meets": share >= FLAT})
+    return rows
+
+
+def expire_ratios(records: list[Record]) -> list[Record]:
+    pairs: dict[tuple[Any, ...], dict[str, Record]] = defaultdict(dict)
+    for record in records:
+        pairs[_key(record, "backend", "lapsed")][record["implementation"]] = record
+    rows = []
+    for (backend, lapsed), pair in sorted(pairs.items()):
+        if {"baseline", "bookcore"} <= pair.keys():
+            ratio = pair["bookcore"]["rows_per_s"] / pair["baseline"]["rows_per_s"]
+            rows.append({"backend": backend, "lapsed": lapsed,
+                         "baseline_rows_per_s": pair["baseline"]["rows_per_s"],
+                         "bookcore_rows_per_s": pair["bookcore"]["rows_per_s"],
+                         "ratio": round(ratio, 3), "target": TARGETS["expire"],
+                         "meets": ratio >= TARGETS["expire"],
+                         "bookcore_memory_growth_mb": pair["bookcore"]["rss_growth_mb"],
+                         "batch_size": pair["bookcore"]["batch_size"]})
+    return rows
+
+
+def summarize(throughput: list[Record], expire: list[Record]) -> dict[str, list[Record]]:
+    return {"throughput_ratios": throughput_ratios(throughput), "collapse": collapse(throughput),
+            "scaling": scaling(throughput), "expire_ratios": expire_ratios(expire)}
+
+
+def _mark(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def markdown(summary: dict[str, list[Record]]) -> str:
+    """The result tables, as they go into docs/benchmarks.md."""
+    out = ["#### Holds and finalize: bookcore / raw SQL, same run", ""]
+    out += _table(["operation", "backend", "bookings in tables", "shape", "clients", "raw SQL /s",
+                   "bookcore /s", "ratio", "target", "met"],
+                  [[r["suite"], r["backend"], f"{r['scale']:,}", r["shape"], r["clients"],
+                    f"{r['baseline_per_s']:,.0f}", f"{r['bookcore_per_s']:,.0f}", f"{r['ratio']:.2f}",
+                    f"{r['target']:.2f}", _mark(r["meets"])] for r in summary["throughput_ratios"]])
+    out += ["", f"#### Most clients vs the best client count (target >= {NO_COLLAPSE:.2f})", ""]
+    out += _table(["operation", "backend", "bookings in tables", "shape", "implementation", "best at",
+                   "share at most clients", "met"],
+                  [[r["suite"], r["backend"], f"{r['scale']:,}", r["shape"], r["implementation"],
+                    f"{r['best_clients']} clients", f"{r['share_of_best']:.2f} ({r['clients']} clients)",
+                    _mark(r["meets"])] for r in summary["collapse"]])
+    if summary["scaling"]:
+        out += ["", f"#### Bigger tables: throughput relative to the smallest (flat: >= {FLAT:.2f})", ""]
+        out += _table(["operation", "backend", "shape", "clients", "implementation", "tables",
+                       "share", "met"],
+                      [[r["suite"], r["backend"], r["shape"], r["clients"], r["implementation"],
+                        f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}", _mark(r["meets"])]
+                       for r in summary["scaling"]])
+    out += ["", "#### Expire: bookcore `expire_holds` / one set-based statement", ""]
+    out += _table(["backend", "lapsed (+ as many live)", "raw SQL rows/s", "bookcore rows/s", "ratio",
+                   "target", "met", "bookcore memory growth", "batch_size"],
+                  [[r["backend"], f"{r['lapsed']:,}", f"{r['baseline_rows_per_s']:,.0f}",
+                    f"{r['bookcore_rows_per_s']:,.0f}", f"{r['ratio']:.2f}", f"{r['target']:.2f}",
+                    _mark(r["meets"]), f"{r['bookcore_memory_growth_mb']:.1f} MB", r["batch_size"]]
+                   for r in summary["expire_ratios"]])
+    return "\n".join(out) + "\n"
+
+
+def misses(summary: dict[str, list[Record]]) -> list[str]:
+    """One line per target missed, for the end of the printed report."""
+    lines = [f"{r['suite']} {r['backend']} {r['shape']} {r['clients']} clients at {r['scale']:,}: "
+             f"ratio {r['ratio']:.2f} < {r['target']:.2f}"
+             for r in summary["throughput_ratios"] if not r["meets"]]
+    lines += [f"{r['suite']} {r['backend']} {r['shape']} {r['implementation']} at {r['scale']:,}: "
+              f"{r['clients']} clients reach {r['share_of_best']:.2f} of the best"
+              for r in summary["collapse"] if not r["meets"] and r["implementation"] == "bookcore"]
+    lines += [f"{r['suite']} {r['backend']} {r['shape']} {r['clients']} clients {r['implementation']}: "
+              f"{r['share']:.2f} at {r['scale']:,} bookings"
+              for r in summary["scaling"] if not r["meets"] and r["implementation"] == "bookcore"]
+    lines += [f"expire {r['backend']} {r['lapsed']:,}: ratio {r['ratio']:.2f} < {r['target']:.2f}"
+              for r in summary["expire_ratios"] if not r["meets"]]
+    return lines

@@ -1,0 +1,35 @@
+"""How big and how long each benchmark runs: the full settings for the docs, the quick ones for CI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    #: Concurrent clients per throughput point; each is a thread with its own connection.
+    client_counts: tuple[int, ...]
+    #: Seconds each throughput point runs; completed operations are counted.
+    seconds_per_point: float
+    #: Bookings already in the tables while holds and finalize are measured.
+    scales: tuple[int, ...]
+    #: Lapsed holds to expire (as many live ones are loaded beside them and must stay).
+    expire_sizes: tuple[int, ...]
+    #: ``batch_size`` given to ``expire_holds`` (one transaction per batch).
+    expire_batch_size: int
+    #: Items the "spread" shape rotates over.
+    spread_items: int = 1000
+    #: Operations each client runs before the timed window, to warm pools and statement caches.
+    warmup_ops: int = 3
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Settings(quick=False, client_counts=(1, 4, 16, 64), seconds_per_point=3.0,
+                scales=(10_000, 1_000_000), expire_sizes=(100_000, 1_000_000), expire_batch_size=10_000)
+
+QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.75, scales=(10_000,),
+                 expire_sizes=(10_000,), expire_batch_size=5_000)

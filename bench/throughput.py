@@ -1,0 +1,203 @@
+"""Holds and finalize per second: bookcore next to its raw-SQL baseline, point by point in one run.
+
+A point is (operation, shape, client count). Shapes: ``hot`` (every client on one item; finalize:
+one paying customer, so one wallet row) and ``spread`` (clients rotate over the spread items and
+their payers). Within a point the two implementations run back to back, alternating which goes
+first, and each run is checked afterwards: every counted operation left its rows behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.backends import Backend
+from bench.baseline import RawBaseline
+from bench.clients import ClientFactory, Operation, PointResult, run_clients
+from bench.fixtures import (
+    CURRENCY,
+    GATEWAY_PAYABLE,
+    HOT_ITEM,
+    load_background,
+    load_payable_holds,
+    spread_items,
+)
+from bench.settings import Settings
+from bookcore import SqlAlchemyUnitOfWork, SystemClock, finalize_payment, place_hold
+
+IMPLEMENTATIONS = ("baseline", "bookcore")
+SHAPES = ("hot", "spread")
+#: First guess of finalize rate (per second), to size the pool of payable holds; corrected as runs go.
+FIRST_RATE_GUESS = 4000.0
+
+Record = dict[str, Any]
+Log = Callable[[str], None]
+
+
+class BenchmarkBroken(Exception):
+    """A run did not do the work it counted; its figures would be meaningless."""
+
+
+def prepare(backend: Backend, settings: Settings, scale: int) -> None:
+    """A fresh schema holding ``scale`` background bookings and the benchmark catalog."""
+    backend.reset()
+    load_background(backend, scale, spread=settings.spread_items, now=datetime.now(UTC))
+    backend.analyze()
+
+
+class _Clients:
+    """Client factories for one implementation on one backend; closes what they opened."""
+
+    def __init__(self, backend: Backend, implementation: str, clients: int) -> None:
+        self.backend, self.implementation = backend, implementation
+        self.engine = backend.engine(pool_size=clients) if implementation == "bookcore" else None
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def holds(self, shape: str, clients: int, tag: str, spread: int) -> ClientFactory:
+        items = spread_items(spread)
+
+        def factory(index: int) -> tuple[Operation, Callable[[], None]]:
+            customer, step = f"{tag}-c{index}", iter(range(index * 7919, 1 << 62))
+
+            def item() -> str:
+                return HOT_ITEM if shape == "hot" else items[next(step) % spread]
+
+            if self.engine is None:
+                raw = RawBaseline(self.backend)
+                return (lambda: bool(raw.hold(item(), customer, 1))), raw.close
+            uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
+            return (lambda: bool(place_hold(uow, item_id=item(), customer_id=customer, quantity=1,
+                                            clock=clock))), _nothing
+
+        return factory
+
+    def finalize(self, booking_ids: list[str]) -> ClientFactory:
+        gateway = self.backend.money(GATEWAY_PAYABLE)
+        payable = deque(booking_ids)  # shared: popleft() is atomic, so no booking is paid twice
+
+        def factory(index: int) -> tuple[Operation, Callable[[], None]]:
+            def take() -> str | None:
+                try:
+                    return payable.popleft()
+                except IndexError:
+                    return None
+
+            if self.engine is None:
+                raw = RawBaseline(self.backend)
+
+                def raw_op() -> bool:
+                    booking_id = take()
+                    if booking_id is not None:
+                        raw.finalize(booking_id, f"{booking_id}-key", gateway, CURRENCY)
+                    return booking_id is not None
+
+                return raw_op, raw.close
+            uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
+
+            def op() -> bool:
+                booking_id = take()
+                if booking_id is not None:
+                    result = finalize_payment(uow, booking_id=booking_id, idempotency_key=f"{booking_id}-key",
+                                              gateway_amount=GATEWAY_PAYABLE, currency=CURRENCY,
+                                              clock=clock)
+                    if not result.confirmed:
+                        raise BenchmarkBroken(f"booking {booking_id} was not confirmed: {result.outcome}")
+                return booking_id is not None
+
+            return op, _nothing
+
+        return factory
+
+
+def _nothing() -> None:
+    """Bookcore's units of work return their connections to the engine's pool themselves."""
+
+
+def _record(suite: str, backend: Backend, scale: int, shape: str, implementation: str,
+            result: PointResult, rows_before: int) -> Record:
+    return {"suite": suite, "backend": backend.name, "scale": scale, "shape": shape,
+            "implementation": implementation, "clients": result.clients, "ops": result.ops,
+            "seconds": round(result.seconds, 4), "ops_per_s": round(result.ops_per_s, 1),
+            "p50_ms": round(result.p50_ms, 3), "p99_ms": round(result.p99_ms, 3),
+            "errors": result.errors, "first_error": result.first_error, "bookings_in_table": rows_before}
+
+
+def _check(done: int, rows: int, what: str, result: PointResult) -> None:
+    if result.errors == 0 and rows != done:
+        raise BenchmarkBroken(f"{what}: {done} operations completed but {rows} rows were written")
+
+
+def run_suite(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
+    """Every (operation, shape, clients) point at this table size, both implementations each."""
+    records: list[Record] = []
+    rates: dict[tuple[str, str], float] = {}
+    for position, (shape, clients) in enumerate(
+            (shape, clients) for shape in SHAPES for clients in settings.client_counts):
+        order = IMPLEMENTATIONS if position % 2 == 0 else IMPLEMENTATIONS[::-1]
+        for implementation in order:
+            records.append(_holds_point(backend, settings, scale, shape, clients, implementation, log))
+        for implementation in order:
+            record = _finalize_point(backend, settings, scale, shape, clients, implementation,
+                                     rates.get((shape, implementation), FIRST_RATE_GUESS), log)
+            rates[(shape, implementation)] = max(float(record["ops_per_s"]), 100.0)
+            records.append(record)
+    return records
+
+
+def _holds_point(backend: Backend, settings: Settings, scale: int, shape: str, clients: int,
+                 implementation: str, log: Log) -> Record:
+    tag = f"h{time.monotonic_ns() % 10**9}"
+    before = int(backend.scalar("SELECT count(*) FROM bookings"))
+    pool = _Clients(backend, implementation, clients)
+    try:
+        result = run_clients(pool.holds(shape, clients, tag, settings.spread_items), clients,
+                             settings.seconds_per_point, warmup_ops=settings.warmup_ops)
+    finally:
+        pool.dispose()
+    written = int(backend.scalar("SELECT count(*) FROM bookings")) - before
+    _check(result.ops + clients * settings.warmup_ops, written, f"holds {implementation}", result)
+    record = _record("holds", backend, scale, shape, implementation, result, before)
+    log(_line(record))
+    return record
+
+
+def _finalize_point(backend: Backend, settings: Settings, scale: int, shape: str, clients: int,
+                    implementation: str, rate_guess: float, log: Log) -> Record:
+    size = int(rate_guess * settings.seconds_per_point * 1.6) + clients * (settings.warmup_ops + 20)
+    for _attempt in range(3):
+        before = int(backend.scalar("SELECT count(*) FROM bookings"))
+        booking_ids = load_payable_holds(backend, size, tag=f"f{time.monotonic_ns() % 10**9}",
+                                         hot=shape == "hot", spread=settings.spread_items,
+                                         now=datetime.now(UTC))
+        payments_before = int(backend.scalar("SELECT count(*) FROM payments"))
+        pool = _Clients(backend, implementation, clients)
+        try:
+            result = run_clients(pool.finalize(booking_ids), clients, settings.seconds_per_point,
+                                 warmup_ops=settings.warmup_ops)
+        finally:
+            pool.dispose()
+        if not result.exhausted:
+            break
+        log(f"  ({implementation} finalize ran out of {size} payable holds; again with more)")
+        size *= 3
+    else:
+        raise BenchmarkBroken("finalize kept running out of payable holds")
+    paid = int(backend.scalar("SELECT count(*) FROM payments")) - payments_before
+    _check(result.ops + clients * settings.warmup_ops, paid, f"finalize {implementation}", result)
+    record = _record("finalize", backend, scale, shape, implementation, result, before)
+    log(_line(record))
+    return record
+
+
+def _line(record: Record) -> str:
+    errors = f"  errors={record['errors']} ({record['first_error']})" if record["errors"] else ""
+    return (f"  {record['backend']:8} {record['suite']:8} {record['shape']:6} "
+            f"{record['clients']:>2} clients  {record['implementation']:8} "
+            f"{record['ops_per_s']:>9.1f}/s  p50 {record['p50_ms']:.2f} ms  p99 {record['p99_ms']:.2f} ms"
+            f"{errors}")
