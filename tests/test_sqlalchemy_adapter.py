@@ -568,6 +568,66 @@ def test_a_connection_lost_mid_transaction_is_a_transient_conflict(server_engine
         assert uow.inventory.list() == []
 
 
+def _session_id(connection: Any) -> int:
+    query = "SELECT pg_backend_pid()" if connection.dialect.name == "postgresql" else "SELECT CONNECTION_ID()"
+    return int(connection.exec_driver_sql(query).scalar())
+
+
+def _kill_and_wait(engine: Engine, sessions: list[int]) -> None:
+    """Kill the server sessions from outside the pool and wait until the server has ended them."""
+    postgres = engine.dialect.name == "postgresql"
+    listing = ("SELECT pid FROM pg_stat_activity" if postgres
+               else "SELECT id FROM information_schema.processlist")
+    outside = create_engine(engine.url, poolclass=NullPool)
+    try:
+        with outside.connect() as connection:
+            for session in sessions:
+                connection.exec_driver_sql(f"SELECT pg_terminate_backend({session})" if postgres
+                                           else f"KILL {session}")
+            while set(sessions) & {row[0] for row in connection.exec_driver_sql(listing)}:
+                connection.rollback()  # a fresh snapshot of the activity view on every poll
+    finally:
+        outside.dispose()
+
+
+def test_connections_killed_while_idle_in_the_pool_are_survived(server_engine: Engine) -> None:
+    """No ping before each checkout: the first statement on a dead connection fails, the pool is
+    invalidated and the call is retried on a fresh connection. Reads and writes both recover."""
+    from bookcore import (
+        SystemClock,
+        add_inventory_item,
+        audit,
+        booking_details,
+        credit_wallet,
+        place_hold,
+        quote,
+        wallet_balance,
+    )
+
+    uow, clock = SqlAlchemyUnitOfWork(server_engine), SystemClock()
+    add_inventory_item(uow, item_id="room", name="Room", capacity=5, unit_price="1000.00", currency="INR")
+    credit_wallet(uow, customer_id="asha", amount="300.00", currency="INR", reason="top-up", clock=clock)
+    calls: list[Callable[[], Any]] = [
+        lambda: quote(uow, item_id="room", customer_id="asha", quantity=1, clock=clock),
+        lambda: wallet_balance(uow, customer_id="asha", currency="INR"),
+        lambda: place_hold(uow, item_id="room", customer_id="asha", quantity=1, clock=clock),
+        lambda: audit(uow, clock=clock),
+    ]
+    results = []
+    for call in calls:
+        pooled = [server_engine.connect() for _ in range(3)]  # three idle connections in the pool
+        sessions = [_session_id(connection) for connection in pooled]
+        for connection in pooled:
+            connection.close()
+        _kill_and_wait(server_engine, sessions)
+        results.append(call())
+    assert results[0].wallet_applied == Decimal("300.00")
+    assert results[1] == Decimal("300.00")
+    held = results[2].booking
+    assert booking_details(uow, booking_id=held.id, now=clock.now()).booking.status is BookingStatus.HELD
+    assert results[3].ok
+
+
 def test_raw_inserts_through_the_table_refuse_naive_datetimes_too(engine: Engine) -> None:
     row = {"id": "x", "name": "x", "capacity": 1, "available": 1, "unit_price": Decimal(1),
            "currency": "INR", "starts_at": datetime(2026, 1, 1)}

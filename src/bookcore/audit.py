@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bookcore.clock import Clock, ensure_utc
 from bookcore.model import BookingStatus
-from bookcore.ports import UnitOfWork
+from bookcore.ports import BookingMoney, ItemOccupancy, UnitOfWork, WalletTotal
+from bookcore.transactions import read
 from bookcore.values import FrozenModel
 
 #: How far past expiry a HELD booking may be before the sweeper is considered behind.
@@ -35,11 +37,13 @@ def audit(uow: UnitOfWork, *, clock: Clock,
     """Every invariant violation in the store, each named by its rule."""
     now = ensure_utc(clock.now())
     found: list[Violation] = []
-    with uow:
-        items = uow.audit.item_occupancy()
-        wallets = uow.audit.wallet_totals()
-        bookings = uow.audit.booking_money()
-        stale = uow.audit.holds_lapsed_before(now - sweep_interval)
+
+    def query(uow: UnitOfWork) -> tuple[Sequence[ItemOccupancy], Sequence[WalletTotal],
+                                        Sequence[BookingMoney], int]:
+        return (uow.audit.item_occupancy(), uow.audit.wallet_totals(), uow.audit.booking_money(),
+                uow.audit.holds_lapsed_before(now - sweep_interval))
+
+    items, wallets, bookings, stale = read(uow, query)
     for item in items:
         if item.capacity != item.available + item.held_units + item.confirmed_units:
             found.append(Violation(

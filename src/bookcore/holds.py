@@ -21,15 +21,14 @@ from bookcore.model import (
     Booking,
     BookingStatus,
     ExpiredHold,
-    InventoryItem,
     check_hold_ttl,
     check_id,
     new_id,
 )
-from bookcore.ports import UnitOfWork
+from bookcore.ports import ItemForCustomer, UnitOfWork
 from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing
 from bookcore.promos import NO_USAGE, normalize_code
-from bookcore.transactions import in_transaction
+from bookcore.transactions import in_transaction, read
 from bookcore.values import FrozenModel
 
 DEFAULT_BATCH_SIZE = 500
@@ -61,15 +60,16 @@ def seconds_left(booking: Booking, now: datetime) -> int:
     return max(0, math.ceil(remaining))
 
 
-def _item(uow: UnitOfWork, item_id: str) -> InventoryItem:
-    item = uow.inventory.get(check_id(item_id, field="item_id"))
-    if item is None:
+def _item_for(uow: UnitOfWork, item_id: str, customer_id: str) -> ItemForCustomer:
+    found = uow.inventory.get_for_customer(check_id(item_id, field="item_id"), customer_id)
+    if found is None:
         raise InventoryItemNotFound("no inventory item with this id", item_id=item_id)
-    return item
+    return found
 
 
-def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: int,
+def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantity: int,
            promo_code: str | None, charges: Charges, now: datetime, lock_promo: bool) -> Pricing:
+    item = found.item
     promo, usage = None, NO_USAGE
     if promo_code is not None:
         code = normalize_code(promo_code)
@@ -80,7 +80,7 @@ def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: 
         unit_price=item.unit_price, quantity=quantity, currency=item.currency, now=now,
         promo_code=promo_code, promo=promo, promo_usage=usage, fees=charges.fees,
         tax_percent=charges.tax_percent,
-        wallet_balance=uow.wallets.balance(customer_id, item.currency),
+        wallet_balance=found.wallet_balance,
     )
 
 
@@ -89,9 +89,13 @@ def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clo
     """Price a prospective booking exactly as ``place_hold`` would, without holding anything."""
     check_id(customer_id, field="customer_id")
     now = ensure_utc(clock.now())
-    with uow:
-        return _price(uow, item=_item(uow, item_id), customer_id=customer_id, quantity=quantity,
-                      promo_code=promo_code, charges=charges, now=now, lock_promo=False)
+
+    def query(uow: UnitOfWork) -> Pricing:
+        return _price(uow, found=_item_for(uow, item_id, customer_id), customer_id=customer_id,
+                      quantity=quantity, promo_code=promo_code, charges=charges, now=now,
+                      lock_promo=False)
+
+    return read(uow, query)
 
 
 def release_expired(uow: UnitOfWork, events: list[Event], expired: list[ExpiredHold],
@@ -133,8 +137,8 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise IdempotencyConflict("booking id already used for a different hold",
                                           booking_id=booking_id)
             return HoldResult(outcome=HoldOutcome.EXISTS, booking=existing)
-        item = _item(uow, item_id)
-        pricing = _price(uow, item=item, customer_id=customer_id, quantity=quantity,
+        pricing = _price(uow, found=_item_for(uow, item_id, customer_id), customer_id=customer_id,
+                         quantity=quantity,
                          promo_code=promo_code, charges=charges, now=now,
                          lock_promo=promo_code is not None)
         if not uow.inventory.take(item_id, quantity):

@@ -8,6 +8,7 @@ from bookcore.errors import BookingNotFound, InventoryItemNotFound
 from bookcore.holds import seconds_left
 from bookcore.model import Booking, InventoryItem, Payment, Refund, check_id
 from bookcore.ports import UnitOfWork
+from bookcore.transactions import read
 from bookcore.values import FrozenModel
 
 
@@ -23,7 +24,8 @@ class BookingDetails(FrozenModel):
 def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> BookingDetails:
     """Everything known about one booking; ``BookingNotFound`` if there is no such booking."""
     check_id(booking_id, field="booking_id")
-    with uow:
+
+    def query(uow: UnitOfWork) -> BookingDetails:
         booking = uow.bookings.get(booking_id)
         if booking is None:
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
@@ -31,13 +33,15 @@ def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> Booki
                               payments=tuple(uow.payments.for_booking(booking_id)),
                               refunds=tuple(uow.refunds.for_booking(booking_id)))
 
+    return read(uow, query)
+
 
 def inventory_items(uow: UnitOfWork, *, item_id: str | None = None) -> list[InventoryItem]:
     """One item (``InventoryItemNotFound`` if absent) or all of them."""
-    with uow:
-        if item_id is None:
-            return list(uow.inventory.list())
-        item = uow.inventory.get(check_id(item_id, field="item_id"))
+    if item_id is None:
+        return read(uow, lambda uow: list(uow.inventory.list()))
+    check_id(item_id, field="item_id")
+    item = read(uow, lambda uow: uow.inventory.get(item_id))
     if item is None:
         raise InventoryItemNotFound("no inventory item with this id", item_id=item_id)
     return [item]

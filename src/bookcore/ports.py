@@ -12,11 +12,21 @@ from bookcore.model import Booking, BookingStatus, ExpiredHold, InventoryItem, P
 from bookcore.promos import PromoCode, PromoUsage
 
 
+class ItemForCustomer(NamedTuple):
+    item: InventoryItem
+    #: The customer's wallet balance in the item's currency (0 without a wallet).
+    wallet_balance: Decimal
+
+
 class InventoryRepository(Protocol):
     def add(self, item: InventoryItem) -> None:
         """Store a new item; ``AlreadyExists`` if its id is taken."""
 
     def get(self, item_id: str) -> InventoryItem | None: ...
+
+    def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
+        """The item and the customer's wallet balance in its currency, in one read: all that
+        pricing a hold needs, fetched in one round trip on the hottest path."""
 
     def take(self, item_id: str, quantity: int) -> bool:
         """Atomically lower ``available`` by ``quantity`` if at least that much is free."""

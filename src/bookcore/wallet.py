@@ -12,7 +12,7 @@ from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
 from bookcore.money import check_currency, parse_amount
 from bookcore.ports import UnitOfWork
-from bookcore.transactions import in_transaction
+from bookcore.transactions import in_transaction, read
 
 MAX_REASON_LENGTH = 200
 
@@ -81,11 +81,11 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
 
 def wallet_balance(uow: UnitOfWork, *, customer_id: str, currency: str) -> Decimal:
     check_currency(currency)
-    with uow:
-        return uow.wallets.balance(check_id(customer_id, field="customer_id"), currency)
+    check_id(customer_id, field="customer_id")
+    return read(uow, lambda uow: uow.wallets.balance(customer_id, currency))
 
 
 def wallet_history(uow: UnitOfWork, *, customer_id: str, currency: str) -> Sequence[WalletEntry]:
     check_currency(currency)
-    with uow:
-        return list(uow.wallets.entries(check_id(customer_id, field="customer_id"), currency))
+    check_id(customer_id, field="customer_id")
+    return read(uow, lambda uow: list(uow.wallets.entries(customer_id, currency)))

@@ -26,7 +26,7 @@ from bookcore.model import (
     WalletEntry,
 )
 from bookcore.money import ZERO
-from bookcore.ports import BookingMoney, ItemOccupancy, WalletTotal
+from bookcore.ports import BookingMoney, ItemForCustomer, ItemOccupancy, WalletTotal
 from bookcore.promos import PromoCode, PromoUsage
 
 
@@ -67,6 +67,12 @@ class _InventoryRepository:
 
     def get(self, item_id: str) -> InventoryItem | None:
         return self._tables.items.get(item_id)
+
+    def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
+        item = self._tables.items.get(item_id)
+        if item is None:
+            return None
+        return ItemForCustomer(item, self._tables.balances.get((customer_id, item.currency), ZERO))
 
     def take(self, item_id: str, quantity: int) -> bool:
         item = self._tables.items.get(item_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from bookcore.adapters.sqlalchemy import rows
 from bookcore.adapters.sqlalchemy.runner import Runner
@@ -18,6 +18,15 @@ from bookcore.promos import PromoUsage
 HELD = BookingStatus.HELD.value
 _SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.quantity,
           bookings.c.expires_at)
+
+
+_INSERT = insert(bookings)
+_BY_ID = select(bookings).where(bookings.c.id == bindparam("booking_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()  # SQLite drops it; its transactions hold the write lock
+_SAVE = (update(bookings)
+         .where(bookings.c.id == bindparam("booking_id"), bookings.c.status == bindparam("expected"))
+         .values(status=bindparam("new_status"), confirmed_at=bindparam("confirmed"),
+                 expired_at=bindparam("expired"), cancelled_at=bindparam("cancelled")))
 
 
 def _lapsed(now: datetime, item_id: str | None = None) -> Any:
@@ -35,23 +44,20 @@ class SqlBookingRepository:
 
     def add(self, booking: Booking) -> None:
         try:
-            self._db.run(insert(bookings).values(rows.booking_values(booking)))
+            self._db.run(_INSERT, rows.booking_values(booking))
         except AlreadyExists as error:
             raise AlreadyExists("a booking with this id exists", booking_id=booking.id) from error
 
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
-        query = select(bookings).where(bookings.c.id == booking_id)
-        if for_update:  # SQLite ignores it; its transactions already hold the write lock
-            query = query.with_for_update()
-        row = self._db.run(query).mappings().first()
+        query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        row = self._db.run(query, {"booking_id": booking_id}).mappings().first()
         return rows.booking_from(row) if row else None
 
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
-        result = self._db.run(
-            update(bookings)
-            .where(bookings.c.id == booking.id, bookings.c.status == expected_status.value)
-            .values(status=booking.status.value, confirmed_at=booking.confirmed_at,
-                    expired_at=booking.expired_at, cancelled_at=booking.cancelled_at))
+        result = self._db.run(_SAVE, {
+            "booking_id": booking.id, "expected": expected_status.value,
+            "new_status": booking.status.value, "confirmed": booking.confirmed_at,
+            "expired": booking.expired_at, "cancelled": booking.cancelled_at})
         return bool(result.rowcount == 1)
 
     def expire_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:

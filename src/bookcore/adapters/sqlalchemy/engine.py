@@ -31,7 +31,8 @@ def create_engine_for(url: str, **options: Any) -> Engine:
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
         return engine
-    options.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
+    # survive a dead pooled connection (see bookcore.transactions).
     options.setdefault("isolation_level", "READ COMMITTED")
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})

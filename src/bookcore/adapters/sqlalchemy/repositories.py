@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Executable, Table, and_, insert, select, update
+from sqlalchemy import Executable, Table, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from bookcore.adapters.sqlalchemy import rows
@@ -23,7 +23,37 @@ from bookcore.adapters.sqlalchemy.tables import (
 from bookcore.errors import AlreadyExists, IdempotencyConflict, StorageError
 from bookcore.model import InventoryItem, Payment, Refund, WalletEntry
 from bookcore.money import ZERO, quantize
+from bookcore.ports import ItemForCustomer
 from bookcore.promos import PromoCode
+
+# Hot-path statements are built once with bind parameters: SQLAlchemy then reuses one compiled form
+# and one cache key per statement, instead of building and hashing a new tree on every call.
+_ITEM = select(inventory_items).where(inventory_items.c.id == bindparam("item_id"))
+_ITEM_FOR_CUSTOMER = (
+    select(inventory_items, wallet_accounts.c.balance.label("wallet_balance"))
+    .select_from(inventory_items.outerjoin(wallet_accounts, and_(
+        wallet_accounts.c.customer_id == bindparam("customer_id"),
+        wallet_accounts.c.currency == inventory_items.c.currency)))
+    .where(inventory_items.c.id == bindparam("item_id")))
+_TAKE = (update(inventory_items)
+         .where(inventory_items.c.id == bindparam("item_id"),
+                inventory_items.c.available >= bindparam("quantity"))
+         .values(available=inventory_items.c.available - bindparam("quantity")))
+_RELEASE = (update(inventory_items)
+            .where(inventory_items.c.id == bindparam("item_id"),
+                   inventory_items.c.available + bindparam("quantity") <= inventory_items.c.capacity)
+            .values(available=inventory_items.c.available + bindparam("quantity")))
+# UPDATE reserves bind names equal to column names, hence the prefixes.
+_ACCOUNT = and_(wallet_accounts.c.customer_id == bindparam("account_customer"),
+                wallet_accounts.c.currency == bindparam("account_currency"))
+_BALANCE = select(wallet_accounts.c.balance).where(_ACCOUNT)
+_MOVE = (update(wallet_accounts)
+         .where(_ACCOUNT, wallet_accounts.c.balance + bindparam("delta") >= 0)
+         .values(balance=wallet_accounts.c.balance + bindparam("delta")))
+_INSERT_ENTRY = insert(wallet_entries)
+_INSERT_PAYMENT = insert(payments)
+_INSERT_REFUND = insert(refunds)
+_PAYMENT_BY_KEY = select(payments).where(payments.c.idempotency_key == bindparam("key"))
 
 
 class SqlInventoryRepository:
@@ -32,27 +62,29 @@ class SqlInventoryRepository:
 
     def add(self, item: InventoryItem) -> None:
         try:
-            self._db.run(insert(inventory_items).values(item.model_dump()))
+            self._db.run(insert(inventory_items), item.model_dump())
         except AlreadyExists as error:
             raise AlreadyExists("an inventory item with this id exists", item_id=item.id) from error
 
     def get(self, item_id: str) -> InventoryItem | None:
-        row = self._db.run(select(inventory_items).where(inventory_items.c.id == item_id)).mappings().first()
+        row = self._db.run(_ITEM, {"item_id": item_id}).mappings().first()
         return rows.item_from(row) if row else None
 
+    def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
+        row = self._db.run(_ITEM_FOR_CUSTOMER, {"item_id": item_id, "customer_id": customer_id}
+                           ).mappings().first()
+        if row is None:
+            return None
+        balance = row["wallet_balance"]
+        return ItemForCustomer(rows.item_from(row),
+                               ZERO if balance is None else quantize(balance, row["currency"]))
+
     def take(self, item_id: str, quantity: int) -> bool:
-        result = self._db.run(
-            update(inventory_items)
-            .where(inventory_items.c.id == item_id, inventory_items.c.available >= quantity)
-            .values(available=inventory_items.c.available - quantity))
+        result = self._db.run(_TAKE, {"item_id": item_id, "quantity": quantity})
         return bool(result.rowcount == 1)
 
     def release(self, item_id: str, quantity: int) -> None:
-        result = self._db.run(
-            update(inventory_items)
-            .where(inventory_items.c.id == item_id,
-                   inventory_items.c.available + quantity <= inventory_items.c.capacity)
-            .values(available=inventory_items.c.available + quantity))
+        result = self._db.run(_RELEASE, {"item_id": item_id, "quantity": quantity})
         if result.rowcount != 1:
             raise StorageError("release would exceed capacity", item_id=item_id, quantity=quantity)
 
@@ -82,22 +114,14 @@ class SqlWalletRepository:
     def __init__(self, db: Runner) -> None:
         self._db = db
 
-    @staticmethod
-    def _account(customer_id: str, currency: str) -> Any:
-        return and_(wallet_accounts.c.customer_id == customer_id, wallet_accounts.c.currency == currency)
-
     def balance(self, customer_id: str, currency: str) -> Decimal:
-        value = self._db.run(select(wallet_accounts.c.balance)
-                             .where(self._account(customer_id, currency))).scalar()
+        value = self._db.run(_BALANCE, {"account_customer": customer_id,
+                                        "account_currency": currency}).scalar()
         return ZERO if value is None else quantize(value, currency)
 
     def _move(self, entry: WalletEntry) -> bool:
-        delta = entry.signed_amount
-        result = self._db.run(
-            update(wallet_accounts)
-            .where(self._account(entry.customer_id, entry.currency),
-                   wallet_accounts.c.balance + delta >= 0)
-            .values(balance=wallet_accounts.c.balance + delta))
+        result = self._db.run(_MOVE, {"account_customer": entry.customer_id,
+                                      "account_currency": entry.currency, "delta": entry.signed_amount})
         return bool(result.rowcount == 1)
 
     def append(self, entry: WalletEntry) -> bool:
@@ -110,7 +134,7 @@ class SqlWalletRepository:
                 "customer_id": entry.customer_id, "currency": entry.currency, "balance": ZERO}))
             if not self._move(entry):  # pragma: no cover - the row exists and the delta is >= 0
                 raise StorageError("wallet account could not be credited", customer_id=entry.customer_id)
-        self._db.run(insert(wallet_entries).values(rows.entry_values(entry)))
+        self._db.run(_INSERT_ENTRY, rows.entry_values(entry))
         return True
 
     def entries(self, customer_id: str, currency: str) -> Sequence[WalletEntry]:
@@ -126,14 +150,13 @@ class SqlPaymentRepository:
 
     def add(self, payment: Payment) -> None:
         try:
-            self._db.run(insert(payments).values(rows.payment_values(payment)))
+            self._db.run(_INSERT_PAYMENT, rows.payment_values(payment))
         except AlreadyExists as error:  # ids are fresh uuids: the key is what collided
             raise IdempotencyConflict("idempotency key already used",
                                       idempotency_key=payment.idempotency_key) from error
 
     def get_by_key(self, idempotency_key: str) -> Payment | None:
-        row = self._db.run(select(payments).where(payments.c.idempotency_key == idempotency_key)
-                           ).mappings().first()
+        row = self._db.run(_PAYMENT_BY_KEY, {"key": idempotency_key}).mappings().first()
         return rows.payment_from(row) if row else None
 
     def for_booking(self, booking_id: str) -> Sequence[Payment]:
@@ -147,7 +170,7 @@ class SqlRefundRepository:
         self._db = db
 
     def add(self, refund: Refund) -> None:
-        self._db.run(insert(refunds).values(rows.refund_values(refund)))
+        self._db.run(_INSERT_REFUND, rows.refund_values(refund))
 
     def for_booking(self, booking_id: str) -> Sequence[Refund]:
         query = (select(refunds).where(refunds.c.booking_id == booking_id)
