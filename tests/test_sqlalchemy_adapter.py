@@ -4,6 +4,8 @@ error translation, on SQLite and (when their URLs are set) PostgreSQL and MariaD
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -230,9 +232,13 @@ def test_migrate_brings_an_empty_database_to_head(unmigrated: Engine) -> None:
         _drop_everything(unmigrated)
 
 
-def test_several_processes_migrating_at_once_all_succeed(unmigrated: Engine) -> None:
+def test_several_processes_and_threads_migrating_at_once_all_succeed(unmigrated: Engine) -> None:
     # Every instance of an app runs migrate() on deploy; they queue on a lock, one does the work.
+    # Threads too: a threaded server may migrate from several workers of one process.
     failures: list[BaseException] = []
+    url = unmigrated.url.render_as_string(hide_password=False)
+    script = ("import sys; from bookcore import create_engine_for, migrate; "
+              "engine = create_engine_for(sys.argv[1]); migrate(engine); engine.dispose()")
 
     def run() -> None:
         try:
@@ -241,12 +247,16 @@ def test_several_processes_migrating_at_once_all_succeed(unmigrated: Engine) -> 
             failures.append(error)
 
     try:
+        processes = [subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE,
+                                      text=True) for _ in range(3)]
         threads = [threading.Thread(target=run) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
+        errors = [process.communicate(timeout=120)[1] for process in processes]
         assert failures == []
+        assert [process.returncode for process in processes] == [0, 0, 0], errors
         assert current_revision(unmigrated) == head_revision()
     finally:
         _drop_everything(unmigrated)

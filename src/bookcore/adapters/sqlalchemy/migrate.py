@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_NAME = "bookcore_migrate"
 _LOCK_KEY = 0x626F6F6B636F7265  # "bookcore": one advisory lock number, shared by every process
 _LOCK_TIMEOUT_S = 60
+# Alembic keeps the running migration's context in module globals, so two threads of one process
+# must not migrate at once (the second would see, or tear down, the first one's context).
+_IN_PROCESS = threading.Lock()
 
 
 def _config() -> Config:
@@ -45,7 +49,7 @@ def migrate(engine: Engine) -> None:
     """
     config = _config()
     try:
-        with engine.connect() as connection, _migration_lock(connection):
+        with _IN_PROCESS, engine.connect() as connection, _migration_lock(connection):
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             connection.commit()
