@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -247,6 +248,10 @@ def main() -> int:
         errors.update(belief["errors"])
     transactions = sum(b["transactions"] for b in beliefs)
     outcome = reconcile(url, beliefs)
+    # The same check ops would run: the real CLI in its own process, reading what the workers left.
+    cli_audit = subprocess.run([sys.executable, "-m", "bookcore", "audit", "--json", "--database-url", url],
+                               capture_output=True, text=True, timeout=600)
+    outcome["cli_audit_exit_code"] = cli_audit.returncode
     report = {
         "backend": args.backend, "workers": args.workers, "operations": operations,
         "seconds": round(elapsed, 1),
@@ -260,7 +265,7 @@ def main() -> int:
     print(json.dumps(report, indent=2, default=str))
     broken = sum(outcome[k] for k in ("oversells", "double_debits", "double_refunds",
                                       "unpaid_confirmations", "wallet_ledger_mismatches", "lost_writes"))
-    return 1 if broken else 0
+    return 1 if broken or cli_audit.returncode != 0 else 0
 
 
 if __name__ == "__main__":

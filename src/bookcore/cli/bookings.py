@@ -83,7 +83,7 @@ def quote(
                                     charges=charges(fee, tax_percent))
     else:
         with reported():
-            code = (currency or "INR").upper()
+            code = ("INR" if currency is None else currency).upper()
             definition = None
             if promo is not None and (promo_percent or promo_amount):
                 kind = PromoKind.PERCENTAGE if promo_percent else PromoKind.FIXED
@@ -149,7 +149,8 @@ def pay(
     """Finalize payment: the wallet part is debited, the captured gateway amount recorded."""
     clock = SystemClock()
     with open_store(database_url(ctx, database_url_option)) as store:
-        code = currency.upper() if currency else booking_details(
+        # An empty --currency (often an unset shell variable) is refused, not taken as "default".
+        code = currency.upper() if currency is not None else booking_details(
             store.uow(), booking_id=booking_id, now=clock.now()).booking.currency
         result = finalize_payment(store.uow(), booking_id=booking_id, idempotency_key=key,
                                   gateway_amount=gateway_amount, currency=code, clock=clock,
