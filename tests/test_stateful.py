@@ -8,7 +8,9 @@ ten times as many examples.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -37,6 +39,10 @@ EXAMPLES = {"slow": 2000}.get(os.environ.get("HYPOTHESIS_PROFILE", ""), 200)
 STEPS = 50
 CUSTOMERS = ("alice", "bob", "carol")
 NEVER_STALE = timedelta(days=36500)
+
+#: Machines built and invariant checks run by the current ``run_machine`` (for the figures in
+#: docs/reliability.md). Hypothesis checks invariants once at the start and after every step.
+TALLY = {"machines": 0, "checks": 0}
 
 
 def outcome(call: Callable[[UnitOfWork], Any], uow: UnitOfWork) -> Any:
@@ -75,6 +81,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.clock = ManualClock(START)
         self.model: UnitOfWork = InMemoryUnitOfWork()
         self.real: UnitOfWork = type(self).backend_factory()
+        TALLY["machines"] += 1
         self.counter = 0
         self.keys: list[tuple[str, str, Decimal]] = []
 
@@ -157,6 +164,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def invariants_hold_and_backends_agree(self) -> None:
+        TALLY["checks"] += 1
         reports = [audit(uow, clock=self.clock, sweep_interval=NEVER_STALE)
                    for uow in (self.model, self.real)]
         assert reports[0].violations == () and reports[1].violations == ()
@@ -170,15 +178,23 @@ class Lifecycle(RuleBasedStateMachine):
                     sorted(uow.audit.booking_money()))
 
 
-def run_machine(factory: Callable[[], UnitOfWork]) -> None:
+def run_machine(factory: Callable[[], UnitOfWork], backend: str) -> None:
     machine: type[Lifecycle] = type("Machine", (Lifecycle,), {"backend_factory": staticmethod(factory)})
     runner = machine.TestCase
     runner.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
+    TALLY.update(machines=0, checks=0)
+    started = time.perf_counter()
     runner("runTest").runTest()
+    if path := os.environ.get("BOOKCORE_STATEFUL_REPORT"):
+        with open(path, "a", encoding="utf-8") as report:
+            report.write(json.dumps({"backend": backend, "examples_asked": EXAMPLES, "max_steps": STEPS,
+                                     "machines_run": TALLY["machines"],
+                                     "steps_checked": TALLY["checks"] - TALLY["machines"],
+                                     "seconds": round(time.perf_counter() - started, 1)}) + "\n")
 
 
 def test_memory_model_against_itself_is_consistent() -> None:
-    run_machine(InMemoryUnitOfWork)
+    run_machine(InMemoryUnitOfWork, "memory")
 
 
 @pytest.mark.parametrize("kind", [
@@ -196,4 +212,4 @@ def test_sql_backend_matches_the_model(kind: str, tmp_path: Path) -> None:
         reset(engine)
         return SqlAlchemyUnitOfWork(engine)
 
-    run_machine(factory)
+    run_machine(factory, kind)
