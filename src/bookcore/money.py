@@ -28,6 +28,9 @@ MAX_AMOUNT = Decimal("1000000000000")
 
 _QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-exp) for code, exp in MINOR_UNITS.items()}
 ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+#: Zero with each currency's exponent (``0.00`` for EUR), so sums and results look alike.
+ZEROS: dict[str, Decimal] = {code: ZERO.quantize(step) for code, step in _QUANTUM.items()}
 
 
 def check_currency(currency: object) -> str:
@@ -87,7 +90,7 @@ def parse_amount(value: object, currency: str, *, field: str = "amount",
         raise AssertionError("unreachable")  # pragma: no cover
     # Hot path: pricing validates several amounts per quote; a finite Decimal skips the parsing.
     number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
-    if number < 0 or (number == 0 and not allow_zero):
+    if number < 0 or (not allow_zero and number == 0):
         raise InvalidAmount(f"{field} must be {'non-negative' if allow_zero else 'positive'}",
                             field=field, value=value)
     if number > MAX_AMOUNT:

@@ -8,7 +8,7 @@ rounded half up to the currency's minor unit as it is computed, so the lines alw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -18,9 +18,11 @@ from pydantic import AwareDatetime, computed_field, model_validator
 from bookcore.clock import ensure_utc
 from bookcore.errors import InvalidAmount, InvalidInput
 from bookcore.money import (
+    HUNDRED,
     MAX_AMOUNT,
     ROUNDING,
     ZERO,
+    ZEROS,
     StrictDecimal,
     parse_amount,
     parse_percent,
@@ -125,12 +127,21 @@ def _validate_quantity(quantity: object) -> int:
     return quantity
 
 
-def _fee_amount(fee: Fee, base: Decimal, currency: str, step: Decimal) -> Decimal:
-    # A Fee checked its value when it was built; only the currency depends on this quote.
-    if fee.kind is FeeKind.PERCENTAGE:
-        return (base * fee.value / 100).quantize(step, rounding=ROUNDING)
-    same_currency(currency, fee.currency or "", what=f"fee {fee.name}")
-    return fee.value.quantize(step, rounding=ROUNDING)
+def _fee_lines(fees: Sequence[Fee], base: Decimal, currency: str,
+               step: Decimal) -> tuple[tuple[FeeLine, ...], Decimal]:
+    """Each fee on ``base``, rounded on its own line, and their sum."""
+    lines, total = [], ZERO
+    for fee in fees:
+        # A Fee checked its value when it was built; only the currency depends on this quote.
+        if fee.kind is FeeKind.PERCENTAGE:
+            amount = (base * fee.value / HUNDRED).quantize(step, rounding=ROUNDING)
+        else:
+            if fee.currency != currency:
+                same_currency(currency, fee.currency or "", what=f"fee {fee.name}")
+            amount = fee.value.quantize(step, rounding=ROUNDING)
+        lines.append(FeeLine(fee.name, amount))
+        total += amount
+    return tuple(lines), total  # at least one line, so total has the currency exponent
 
 
 def calculate_pricing(
@@ -153,8 +164,10 @@ def calculate_pricing(
     that does not apply is reported in ``promo_refusal`` and gives no discount.
     """
     step = quantum(currency)
-    zero = ZERO.quantize(step)
-    now = ensure_utc(now)
+    zero = ZEROS[currency]  # known: quantum() refused any other code
+    # The type checks inline the common case: a quote is priced many thousand times a second.
+    if type(now) is not datetime or now.tzinfo is not UTC:
+        now = ensure_utc(now)
     price = parse_amount(unit_price, currency, field="unit_price")
     count = _validate_quantity(quantity)
     tax_rate = parse_percent(tax_percent, field="tax_percent")
@@ -175,9 +188,8 @@ def calculate_pricing(
                 applied_code = promo.code
 
     net = subtotal - discount
-    fee_lines = tuple(FeeLine(fee.name, _fee_amount(fee, net, currency, step)) for fee in fees)
-    fee_total = sum((line.amount for line in fee_lines), zero)
-    tax = ((net + fee_total) * tax_rate / 100).quantize(step, rounding=ROUNDING)
+    fee_lines, fee_total = _fee_lines(fees, net, currency, step) if fees else ((), zero)
+    tax = ((net + fee_total) * tax_rate / HUNDRED).quantize(step, rounding=ROUNDING)
     total = net + fee_total + tax
     wallet_applied = min(balance, total)
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, field_validator, model_validator
 
-from bookcore.money import ROUNDING, StrictDecimal, parse_amount, parse_percent
+from bookcore.money import HUNDRED, ROUNDING, StrictDecimal, parse_amount, parse_percent
 from bookcore.values import InputModel
 
 
@@ -121,7 +121,7 @@ def discount_for(promo: PromoCode, *, subtotal: Decimal, step: Decimal) -> Decim
     ``step`` is the currency's minor unit; the code's own amounts were validated when it was built.
     """
     if promo.kind is PromoKind.PERCENTAGE:
-        discount = (subtotal * promo.value / 100).quantize(step, rounding=ROUNDING)
+        discount = (subtotal * promo.value / HUNDRED).quantize(step, rounding=ROUNDING)
     else:
         discount = promo.value.quantize(step, rounding=ROUNDING)
     if promo.max_discount is not None and promo.max_discount < discount:
