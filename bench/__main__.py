@@ -41,6 +41,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--plot", type=Path, help="write the PNG plot here")
     parser.add_argument("--markdown", type=Path, help="write the result tables here (Markdown)")
+    parser.add_argument("--connections", type=int, metavar="N",
+                        help="connections the clients of a point share, for bookcore and the baseline "
+                             "alike (default 2 x CPUs + 1; 0 gives every client its own)")
     parser.add_argument("--only", default=",".join(SUITES),
                         help=f"comma-separated suites to run, from {', '.join(SUITES)}")
     return parser.parse_args(argv)
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     suites = {name.strip() for name in arguments.only.split(",") if name.strip()}
     if unknown := suites - set(SUITES):
         raise SystemExit(f"unknown suites: {', '.join(sorted(unknown))}")
-    settings = QUICK if arguments.quick else FULL
+    settings = (QUICK if arguments.quick else FULL).with_connections(arguments.connections)
     started = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {

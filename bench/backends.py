@@ -67,6 +67,15 @@ class Backend:
 
     def reset(self) -> None:
         """Drop everything and migrate afresh: the schema bookcore's migrations build."""
+        self._drop_everything()
+        engine = self.engine()
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()
+        self._money_in_thousandths = None
+
+    def _drop_everything(self) -> None:
         raise NotImplementedError
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -105,16 +114,10 @@ class PostgresBackend(Backend):
         return str(self.scalar("SELECT data_type FROM information_schema.columns "
                                "WHERE table_name = ? AND column_name = ?", table, column))
 
-    def reset(self) -> None:
+    def _drop_everything(self) -> None:
         tables = [table.name for table in metadata.sorted_tables] + ["alembic_version"]
         with psycopg.connect(self._dsn, autocommit=True) as connection:
             connection.execute(f"DROP TABLE IF EXISTS {', '.join(tables)} CASCADE")
-        engine = self.engine()
-        try:
-            migrate(engine)
-        finally:
-            engine.dispose()
-        self._money_in_thousandths = None
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         count = 0
@@ -163,15 +166,9 @@ class SqliteBackend(Backend):
         finally:
             connection.close()
 
-    def reset(self) -> None:
+    def _drop_everything(self) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        engine = self.engine()
-        try:
-            migrate(engine)
-        finally:
-            engine.dispose()
-        self._money_in_thousandths = None
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         connection = self.raw()

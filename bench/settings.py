@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -23,6 +24,13 @@ class Settings:
     spread_items: int = 1000
     #: Operations each client runs before the timed window, to warm pools and statement caches.
     warmup_ops: int = 3
+    #: Database connections the clients of one point share, for both implementations (0: one per
+    #: client). More clients than connections wait for one, as behind any sized pool: 64 sessions
+    #: fighting over one row lock on 2 CPUs is a convoy, whatever code issues the statements.
+    connections: int = 2 * (os.cpu_count() or 1) + 1
+
+    def with_connections(self, connections: int | None) -> Settings:
+        return self if connections is None else replace(self, connections=connections)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,9 +8,11 @@ first, and each run is checked afterwards: every counted operation left its rows
 
 from __future__ import annotations
 
+import queue
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,16 +50,50 @@ def prepare(backend: Backend, settings: Settings, scale: int) -> None:
     backend.analyze()
 
 
-class _Clients:
-    """Client factories for one implementation on one backend; closes what they opened."""
+class _RawPool:
+    """The baseline's connection pool: ``size`` raw connections shared by every client thread."""
 
-    def __init__(self, backend: Backend, implementation: str, clients: int) -> None:
+    def __init__(self, backend: Backend, size: int) -> None:
+        self._idle: queue.LifoQueue[RawBaseline] = queue.LifoQueue()
+        self._all = [RawBaseline(backend) for _ in range(size)]
+        for raw in self._all:
+            self._idle.put(raw)
+
+    @contextmanager
+    def connection(self) -> Iterator[RawBaseline]:
+        raw = self._idle.get()
+        try:
+            yield raw
+        finally:
+            self._idle.put(raw)
+
+    def close(self) -> None:
+        for raw in self._all:
+            raw.close()
+
+
+class _Clients:
+    """Client factories for one implementation on one backend; closes what they opened.
+
+    Both implementations get the same number of connections: ``connections`` (0: one per client).
+    """
+
+    def __init__(self, backend: Backend, implementation: str, clients: int, connections: int) -> None:
         self.backend, self.implementation = backend, implementation
-        self.engine = backend.engine(pool_size=clients) if implementation == "bookcore" else None
+        size = clients if connections <= 0 else min(clients, connections)
+        self.engine = backend.engine(pool_size=size) if implementation == "bookcore" else None
+        self.raw = _RawPool(backend, size) if implementation == "baseline" else None
 
     def dispose(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
+        if self.raw is not None:
+            self.raw.close()
+
+    def _raw(self) -> _RawPool:
+        if self.raw is None:
+            raise BenchmarkBroken("the baseline's connections were asked of a bookcore point")
+        return self.raw
 
     def holds(self, shape: str, clients: int, tag: str, spread: int) -> ClientFactory:
         items = spread_items(spread)
@@ -69,8 +105,13 @@ class _Clients:
                 return HOT_ITEM if shape == "hot" else items[next(step) % spread]
 
             if self.engine is None:
-                raw = RawBaseline(self.backend)
-                return (lambda: bool(raw.hold(item(), customer, 1))), raw.close
+                raw = self._raw()
+
+                def raw_hold() -> bool:
+                    with raw.connection() as connection:
+                        return bool(connection.hold(item(), customer, 1))
+
+                return raw_hold, _nothing
             uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
             return (lambda: bool(place_hold(uow, item_id=item(), customer_id=customer, quantity=1,
                                             clock=clock))), _nothing
@@ -89,15 +130,16 @@ class _Clients:
                     return None
 
             if self.engine is None:
-                raw = RawBaseline(self.backend)
+                raw = self._raw()
 
                 def raw_op() -> bool:
                     booking_id = take()
                     if booking_id is not None:
-                        raw.finalize(booking_id, f"{booking_id}-key", gateway, CURRENCY)
+                        with raw.connection() as connection:
+                            connection.finalize(booking_id, f"{booking_id}-key", gateway, CURRENCY)
                     return booking_id is not None
 
-                return raw_op, raw.close
+                return raw_op, _nothing
             uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
 
             def op() -> bool:
@@ -116,7 +158,7 @@ class _Clients:
 
 
 def _nothing() -> None:
-    """Bookcore's units of work return their connections to the engine's pool themselves."""
+    """Connections belong to the point's pool (the engine's, or ``_RawPool``), closed with it."""
 
 
 def _record(suite: str, backend: Backend, scale: int, shape: str, implementation: str,
@@ -154,7 +196,7 @@ def _holds_point(backend: Backend, settings: Settings, scale: int, shape: str, c
                  implementation: str, log: Log) -> Record:
     tag = f"h{time.monotonic_ns() % 10**9}"
     before = int(backend.scalar("SELECT count(*) FROM bookings"))
-    pool = _Clients(backend, implementation, clients)
+    pool = _Clients(backend, implementation, clients, settings.connections)
     try:
         result = run_clients(pool.holds(shape, clients, tag, settings.spread_items), clients,
                              settings.seconds_per_point, warmup_ops=settings.warmup_ops)
@@ -176,7 +218,7 @@ def _finalize_point(backend: Backend, settings: Settings, scale: int, shape: str
                                          hot=shape == "hot", spread=settings.spread_items,
                                          now=datetime.now(UTC))
         payments_before = int(backend.scalar("SELECT count(*) FROM payments"))
-        pool = _Clients(backend, implementation, clients)
+        pool = _Clients(backend, implementation, clients, settings.connections)
         try:
             result = run_clients(pool.finalize(booking_ids), clients, settings.seconds_per_point,
                                  warmup_ops=settings.warmup_ops)

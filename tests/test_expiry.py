@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bookcore.clock import ManualClock
-from bookcore.errors import InvalidInput
+from bookcore.errors import InvalidInput, StorageError
 from bookcore.holds import expire_holds
 from bookcore.model import BookingStatus
 from bookcore.ports import UnitOfWork
@@ -91,3 +91,32 @@ def test_each_expiry_is_logged(world: World, uow: UnitOfWork, clock: ManualClock
         expire_holds(uow, clock=clock)
     [line] = [r for r in caplog.records if getattr(r, "bookcore_event", None) == "BOOKING_EXPIRED"]
     assert f"booking_id={booking.id}" in line.getMessage() and "quantity=2" in line.getMessage()
+
+
+def test_one_batch_over_hundreds_of_items_gives_each_its_own_units_back(
+        uow: UnitOfWork, clock: ManualClock) -> None:
+    # More items than one release statement takes (RELEASE_CHUNK), with different quantities,
+    # so a release that mixed up items or chunks would leave some item's count wrong.
+    world = World(uow, clock)
+    items = [f"room-{number:03}" for number in range(230)]
+    for number, item_id in enumerate(items):
+        world.item(item_id, capacity=5)
+        world.hold(f"c{number}", item_id=item_id, quantity=number % 3 + 1)
+    clock.advance(timedelta(minutes=10))
+    result = expire_holds(uow, clock=clock, batch_size=1000)
+    assert (result.expired_bookings, result.batches) == (230, 1)
+    assert result.released_units == sum(number % 3 + 1 for number in range(230))
+    assert [world.available(item_id) for item_id in items] == [5] * 230
+
+
+def test_a_release_that_would_exceed_capacity_changes_no_item(uow: UnitOfWork,
+                                                             clock: ManualClock) -> None:
+    world = World(uow, clock)
+    for item_id in ("room-a", "room-b", "room-c"):
+        world.item(item_id, capacity=5)
+        world.hold(item_id=item_id, quantity=2)
+    with pytest.raises(StorageError), uow:
+        # room-b holds 2 units; giving back 3 would make 6 of 5.
+        uow.inventory.release_many({"room-a": 2, "room-b": 3, "room-c": 2})
+        uow.commit()
+    assert [world.available(item_id) for item_id in ("room-a", "room-b", "room-c")] == [3, 3, 3]

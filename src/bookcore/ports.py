@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -33,6 +33,11 @@ class InventoryRepository(Protocol):
 
     def release(self, item_id: str, quantity: int) -> None:
         """Give ``quantity`` back; never above capacity (``StorageError`` if it would be)."""
+
+    def release_many(self, units: Mapping[str, int]) -> None:
+        """Give back ``units[item_id]`` to each item, in as few statements as the store allows
+        (the expiry sweep frees hundreds of items per batch). Never above capacity: if any item
+        would go over, ``StorageError`` and the transaction must be rolled back."""
 
     def list(self) -> Sequence[InventoryItem]: ...
 

@@ -8,6 +8,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bookcore.errors import InvalidInput
 
+_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
+
+
+def _every_field(model: type[BaseModel]) -> set[str]:
+    fields = _EVERY_FIELD.get(model)
+    if fields is None:
+        fields = _EVERY_FIELD[model] = set(model.__pydantic_fields__)
+    return fields
+
 
 class FrozenModel(BaseModel):
     """An immutable pydantic model whose validation failures are ``InvalidInput``, not pydantic's."""
@@ -32,10 +41,13 @@ class FrozenModel(BaseModel):
         pydantic's ``model_construct`` does, without its per-field loops.
         """
         instance = object.__new__(cls)
-        object.__setattr__(instance, "__dict__", values)
-        object.__setattr__(instance, "__pydantic_fields_set__", set(cls.__pydantic_fields__))
-        object.__setattr__(instance, "__pydantic_extra__", None)
-        object.__setattr__(instance, "__pydantic_private__", None)
+        setattr_ = object.__setattr__
+        setattr_(instance, "__dict__", values)
+        # Every field is set. One set per class is enough: a frozen model never adds to it, and
+        # pydantic's model_copy copies it before changing it.
+        setattr_(instance, "__pydantic_fields_set__", _every_field(cls))
+        setattr_(instance, "__pydantic_extra__", None)
+        setattr_(instance, "__pydantic_private__", None)
         return instance
 
 

@@ -7,7 +7,7 @@ the tables and swaps them in on commit, so a rollback (or an exception) leaves n
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -86,6 +86,10 @@ class _InventoryRepository:
         if item.available + quantity > item.capacity:
             raise StorageError("release would exceed capacity", item_id=item_id, quantity=quantity)
         self._tables.items[item_id] = item.model_copy(update={"available": item.available + quantity})
+
+    def release_many(self, units: Mapping[str, int]) -> None:
+        for item_id in sorted(units):
+            self.release(item_id, units[item_id])
 
     def list(self) -> Sequence[InventoryItem]:
         return sorted(self._tables.items.values(), key=lambda item: item.id)

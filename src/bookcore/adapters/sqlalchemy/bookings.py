@@ -16,8 +16,8 @@ from bookcore.model import Booking, BookingStatus, ExpiredHold
 from bookcore.promos import PromoUsage
 
 HELD = BookingStatus.HELD.value
-_SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.quantity,
-          bookings.c.expires_at)
+#: What the sweep needs of each booking it expires, in ``ExpiredHold``'s field order.
+_SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.quantity)
 
 
 _INSERT = insert(bookings)
@@ -32,10 +32,6 @@ _SAVE = (update(bookings)
 def _lapsed(now: datetime, item_id: str | None = None) -> Any:
     condition = and_(bookings.c.status == HELD, bookings.c.expires_at <= now)
     return condition if item_id is None else and_(condition, bookings.c.item_id == item_id)
-
-
-def _expired(row: Any) -> ExpiredHold:
-    return ExpiredHold(row.id, row.item_id, row.customer_id, row.quantity)
 
 
 class SqlBookingRepository:
@@ -77,14 +73,14 @@ class SqlBookingRepository:
                 if result.rowcount != len(picked):  # pragma: no cover - the rows are locked by us
                     raise StorageError("expired fewer holds than were locked", locked=len(picked),
                                        expired=result.rowcount)
-            return [_expired(row) for row in picked]
+            return [ExpiredHold._make(row) for row in picked]
         # MATERIALIZED: the locking subquery runs exactly once, so the UPDATE can never touch more
         # than `limit` rows (PostgreSQL may otherwise inline it and re-scan it per outer row).
         lapsed = chosen.with_only_columns(bookings.c.id).cte("lapsed_holds")
         if self._db.dialect_name == "postgresql":
             lapsed = lapsed.prefix_with("MATERIALIZED")
         result = self._db.run(expire.where(bookings.c.id.in_(select(lapsed.c.id))).returning(*_SWEPT))
-        return [_expired(row) for row in sorted(result.all(), key=lambda r: (r.expires_at, r.id))]
+        return [ExpiredHold._make(row) for row in result]
 
     def count_lapsed(self, now: datetime) -> tuple[int, int]:
         row = self._db.run(select(func.count(), func.coalesce(func.sum(bookings.c.quantity), 0))
