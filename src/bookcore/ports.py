@@ -52,7 +52,8 @@ class BookingRepository(Protocol):
         """Write status and timestamps if the stored status is still ``expected_status``."""
 
     def expire_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
-        """Mark up to ``limit`` HELD bookings with ``expires_at <= now`` EXPIRED and return them.
+        """Mark up to ``limit`` HELD bookings with ``expires_at <= now`` EXPIRED, the oldest first
+        (by ``expires_at``, then id), and return them, in no particular order.
 
         Rows another transaction has locked are skipped where the database can, so several
         sweepers share the work instead of queueing.
