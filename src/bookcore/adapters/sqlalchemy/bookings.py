@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from bookcore.adapters.sqlalchemy import rows
+from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.runner import Runner
 from bookcore.adapters.sqlalchemy.tables import bookings
 from bookcore.errors import AlreadyExists, StorageError
@@ -20,10 +21,12 @@ HELD = BookingStatus.HELD.value
 _SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.quantity)
 
 
-_INSERT = insert(bookings)
-_BY_ID = select(bookings).where(bookings.c.id == bindparam("booking_id"))
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()  # SQLite drops it; its transactions hold the write lock
-_SAVE = (update(bookings)
+_INSERT = Prepared(insert(bookings))
+_SELECT_BY_ID = select(bookings).where(bookings.c.id == bindparam("booking_id"))
+_BY_ID = Prepared(_SELECT_BY_ID)
+# SQLite compiles FOR UPDATE away; its transactions hold the write lock from BEGIN IMMEDIATE.
+_BY_ID_FOR_UPDATE = Prepared(_SELECT_BY_ID.with_for_update())
+_SAVE = Prepared(update(bookings)
          .where(bookings.c.id == bindparam("booking_id"), bookings.c.status == bindparam("expected"))
          .values(status=bindparam("new_status"), confirmed_at=bindparam("confirmed"),
                  expired_at=bindparam("expired"), cancelled_at=bindparam("cancelled")))

@@ -11,6 +11,7 @@ from sqlalchemy import Executable, Table, and_, bindparam, case, insert, select,
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from bookcore.adapters.sqlalchemy import rows
+from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.runner import Runner
 from bookcore.adapters.sqlalchemy.tables import (
     inventory_items,
@@ -29,34 +30,34 @@ from bookcore.promos import PromoCode
 #: Items per UPDATE in ``release_many``: two bind parameters each, far below any driver's limit.
 RELEASE_CHUNK = 200
 
-# Hot-path statements are built once with bind parameters: SQLAlchemy then reuses one compiled form
-# and one cache key per statement, instead of building and hashing a new tree on every call.
-_ITEM = select(inventory_items).where(inventory_items.c.id == bindparam("item_id"))
-_ITEM_FOR_CUSTOMER = (
+# Hot-path statements are built once with bind parameters and run as ``Prepared`` statements:
+# compiled once per dialect, executed on the transaction's cursor (see prepared.py for why).
+_ITEM = Prepared(select(inventory_items).where(inventory_items.c.id == bindparam("item_id")))
+_ITEM_FOR_CUSTOMER = Prepared(
     select(inventory_items, wallet_accounts.c.balance.label("wallet_balance"))
     .select_from(inventory_items.outerjoin(wallet_accounts, and_(
         wallet_accounts.c.customer_id == bindparam("customer_id"),
         wallet_accounts.c.currency == inventory_items.c.currency)))
     .where(inventory_items.c.id == bindparam("item_id")))
-_TAKE = (update(inventory_items)
+_TAKE = Prepared(update(inventory_items)
          .where(inventory_items.c.id == bindparam("item_id"),
                 inventory_items.c.available >= bindparam("quantity"))
          .values(available=inventory_items.c.available - bindparam("quantity")))
-_RELEASE = (update(inventory_items)
+_RELEASE = Prepared(update(inventory_items)
             .where(inventory_items.c.id == bindparam("item_id"),
                    inventory_items.c.available + bindparam("quantity") <= inventory_items.c.capacity)
             .values(available=inventory_items.c.available + bindparam("quantity")))
 # UPDATE reserves bind names equal to column names, hence the prefixes.
 _ACCOUNT = and_(wallet_accounts.c.customer_id == bindparam("account_customer"),
                 wallet_accounts.c.currency == bindparam("account_currency"))
-_BALANCE = select(wallet_accounts.c.balance).where(_ACCOUNT)
-_MOVE = (update(wallet_accounts)
+_BALANCE = Prepared(select(wallet_accounts.c.balance).where(_ACCOUNT))
+_MOVE = Prepared(update(wallet_accounts)
          .where(_ACCOUNT, wallet_accounts.c.balance + bindparam("delta") >= 0)
          .values(balance=wallet_accounts.c.balance + bindparam("delta")))
-_INSERT_ENTRY = insert(wallet_entries)
-_INSERT_PAYMENT = insert(payments)
-_INSERT_REFUND = insert(refunds)
-_PAYMENT_BY_KEY = select(payments).where(payments.c.idempotency_key == bindparam("key"))
+_INSERT_ENTRY = Prepared(insert(wallet_entries))
+_INSERT_PAYMENT = Prepared(insert(payments))
+_INSERT_REFUND = Prepared(insert(refunds))
+_PAYMENT_BY_KEY = Prepared(select(payments).where(payments.c.idempotency_key == bindparam("key")))
 
 
 class SqlInventoryRepository:

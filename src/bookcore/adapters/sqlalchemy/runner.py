@@ -6,9 +6,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Executable
 
+from bookcore.adapters.sqlalchemy.prepared import Prepared
+
 
 class Runner(Protocol):
     dialect_name: str
 
-    def run(self, statement: Executable, parameters: Any = None) -> Any:
+    def run(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
         """Execute in the current transaction, translating driver errors; the driver's Result."""

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
 from bookcore.adapters.sqlalchemy.errors import translate
+from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.repositories import (
     SqlInventoryRepository,
     SqlPaymentRepository,
@@ -69,7 +70,9 @@ class SqlAlchemyUnitOfWork:
         finally:
             connection.close()
 
-    def run(self, statement: Executable, parameters: Any = None) -> Any:
+    def run(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
+        if isinstance(statement, Prepared):  # translates its own errors
+            return statement.execute(self._current(), parameters or {})
         try:
             return self._current().execute(statement, parameters)
         except SQLAlchemyError as error:

@@ -1,0 +1,180 @@
+"""Prepared statements (the hot path on the DBAPI cursor) behave exactly as SQLAlchemy Core does:
+same values in and out through bookcore's column types, same error translation, and a lost
+connection is invalidated, on SQLite and (when their URLs are set) PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.types import TypeDecorator
+
+from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from bookcore.adapters.sqlalchemy.prepared import Prepared
+from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, wallet_accounts
+from bookcore.errors import AlreadyExists, InvalidAmount, InvalidInput, StorageError, TransientConflict
+from tests.backends import fresh_engine
+
+SERVERS = [pytest.param("postgres", marks=pytest.mark.postgres),
+           pytest.param("mariadb", marks=pytest.mark.mariadb)]
+KINDS = [pytest.param("sqlite"), *SERVERS]
+STARTS = datetime(2026, 3, 1, 18, 30, 15, 123456, tzinfo=UTC)
+
+_ITEM_WITH_WALLET = (
+    select(inventory_items, wallet_accounts.c.balance.label("wallet_balance"))
+    .select_from(inventory_items.outerjoin(
+        wallet_accounts, wallet_accounts.c.customer_id == bindparam("customer_id")))
+    .where(inventory_items.c.id == bindparam("item_id")))
+_TAKE = (update(inventory_items)
+         .where(inventory_items.c.id == bindparam("item_id"),
+                inventory_items.c.available >= bindparam("quantity"))
+         .values(available=inventory_items.c.available - bindparam("quantity")))
+
+
+class _Exploding(TypeDecorator[int]):
+    """A column type whose bind step fails with something other than a bookcore error."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int:
+        raise ValueError("cannot bind this")
+
+
+@pytest.fixture(params=KINDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    return fresh_engine(request.param, tmp_path)
+
+
+@pytest.fixture(params=SERVERS)
+def server_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    return fresh_engine(request.param, tmp_path)
+
+
+def _item(item_id: str, *, starts_at: datetime | None = STARTS, price: str = "1234.567") -> dict[str, Any]:
+    return {"id": item_id, "name": f"Item {item_id} ✓", "capacity": 5, "available": 5,
+            "unit_price": Decimal(price), "currency": "KWD", "starts_at": starts_at}
+
+
+def _run(engine: Engine, statement: Any, parameters: dict[str, Any]) -> Any:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        result = uow.run(statement, parameters)
+        uow.commit()
+    return result
+
+
+def test_values_round_trip_exactly_as_through_core(engine: Engine) -> None:
+    prepared_insert = Prepared(insert(inventory_items))
+    _run(engine, prepared_insert, _item("prepared"))
+    _run(engine, insert(inventory_items), _item("core", starts_at=None, price="0.001"))
+    with engine.begin() as connection:
+        connection.execute(insert(wallet_accounts), {"customer_id": "asha", "currency": "KWD",
+                                                     "balance": Decimal("12.345")})
+    prepared_select = Prepared(_ITEM_WITH_WALLET)
+    for item_id in ("prepared", "core"):
+        parameters = {"item_id": item_id, "customer_id": "asha"}
+        fast = _run(engine, prepared_select, parameters).mappings().first()
+        with engine.connect() as connection:
+            core = dict(connection.execute(_ITEM_WITH_WALLET, parameters).mappings().one())
+        assert fast == core
+        assert type(fast["unit_price"]) is Decimal
+    assert fast["starts_at"] is None
+    first = _run(engine, prepared_select, {"item_id": "prepared", "customer_id": "asha"}).mappings().first()
+    assert first["starts_at"] == STARTS and first["starts_at"].tzinfo is UTC
+    assert first["unit_price"] == Decimal("1234.567") and first["wallet_balance"] == Decimal("12.345")
+    assert first["name"] == "Item prepared ✓"
+
+
+def test_a_missing_row_reads_as_none(engine: Engine) -> None:
+    result = _run(engine, Prepared(_ITEM_WITH_WALLET), {"item_id": "nope", "customer_id": "asha"})
+    assert result.mappings().first() is None
+    assert result.scalar() is None
+
+
+def test_rowcount_says_whether_a_conditional_update_matched(engine: Engine) -> None:
+    _run(engine, insert(inventory_items), _item("room"))
+    take = Prepared(_TAKE)
+    assert _run(engine, take, {"item_id": "room", "quantity": 4}).rowcount == 1
+    assert _run(engine, take, {"item_id": "room", "quantity": 2}).rowcount == 0
+    with engine.connect() as connection:
+        available = connection.execute(select(inventory_items.c.available)).scalar_one()
+    assert available == 1
+
+
+def test_column_types_refuse_bad_values_with_the_same_typed_errors(engine: Engine) -> None:
+    prepared = Prepared(insert(inventory_items))
+    with pytest.raises(InvalidInput, match="timezone-aware"):
+        _run(engine, prepared, _item("naive", starts_at=datetime(2026, 1, 1)))
+    with pytest.raises(InvalidAmount):
+        _run(engine, prepared, {**_item("float"), "unit_price": 12.5})
+    with pytest.raises(InvalidInput, match="timezone-aware"):
+        _run(engine, prepared, {**_item("not-a-date"), "starts_at": "2026-01-01"})
+    exploding = select(inventory_items.c.id).where(
+        inventory_items.c.capacity == bindparam("capacity", type_=_Exploding()))
+    with pytest.raises(StorageError, match="could not be bound"):
+        _run(engine, Prepared(exploding), {"capacity": 1})
+    with engine.connect() as connection:
+        assert connection.execute(select(inventory_items.c.id)).all() == []
+
+
+def test_driver_errors_are_translated_as_core_translates_them(engine: Engine) -> None:
+    prepared = Prepared(insert(inventory_items))
+    _run(engine, prepared, _item("room"))
+    with pytest.raises(AlreadyExists):
+        _run(engine, prepared, _item("room"))
+    with pytest.raises(StorageError, match="constraint"):
+        _run(engine, Prepared(insert(bookings)), {
+            "id": "b1", "item_id": "no-such-item", "customer_id": "c", "quantity": 1,
+            "status": "held", "pricing": "{}", "promo_code": None, "total_amount": Decimal(1),
+            "wallet_applied": Decimal(0), "gateway_payable": Decimal(1), "currency": "KWD",
+            "reserved_at": STARTS, "expires_at": STARTS + timedelta(minutes=10), "confirmed_at": None,
+            "expired_at": None, "cancelled_at": None})
+
+
+def test_the_transaction_still_rolls_back_as_a_whole(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.run(Prepared(insert(inventory_items)), _item("room"))
+        # no commit: leaving the block rolls back what the prepared statement wrote
+    with engine.connect() as connection:
+        assert connection.execute(select(inventory_items.c.id)).all() == []
+
+
+def test_statements_whose_sql_depends_on_their_values_are_refused(engine: Engine) -> None:
+    in_list = select(inventory_items).where(inventory_items.c.id.in_(bindparam("ids", expanding=True)))
+    with pytest.raises(TypeError, match="depends on its values"):
+        _run(engine, Prepared(in_list), {"ids": ["a", "b"]})
+    with pytest.raises(TypeError, match="no value"):
+        _run(engine, Prepared(_TAKE), {"item_id": "room"})
+
+
+def _session_id(uow: SqlAlchemyUnitOfWork) -> int:
+    query = "SELECT pg_backend_pid()" if uow.dialect_name == "postgresql" else "SELECT CONNECTION_ID()"
+    return int(uow.run(text(query)).scalar())
+
+
+def test_a_connection_killed_under_a_prepared_statement_is_discarded(server_engine: Engine) -> None:
+    """Killed mid-transaction: the statement raises TransientConflict (nothing was committed, the
+    caller may run it again), the connection never returns to the pool, and the next unit of work
+    gets a working one."""
+    from tests.test_sqlalchemy_adapter import _kill_and_wait
+
+    _run(server_engine, insert(inventory_items), _item("room"))
+    uow, take = SqlAlchemyUnitOfWork(server_engine), Prepared(_TAKE)
+    with uow:
+        session = _session_id(uow)
+        _kill_and_wait(server_engine, [session])
+        with pytest.raises(TransientConflict, match="connection lost"):
+            uow.run(take, {"item_id": "room", "quantity": 1})
+    with uow:
+        assert _session_id(uow) != session
+        assert uow.run(take, {"item_id": "room", "quantity": 1}).rowcount == 1
+        uow.commit()
+    with server_engine.connect() as connection:
+        assert connection.execute(select(inventory_items.c.available)).scalar_one() == 4
