@@ -152,9 +152,11 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise InsufficientInventory(
                     "not enough capacity left for this hold", item_id=item_id, requested=quantity,
                     available=current.available if current else 0)
-        booking = Booking(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
-                          quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
-                          reserved_at=now, expires_at=now + hold_ttl)
+        # Every field was checked above (ids, quantity, aware ``now``, ttl) or computed by bookcore.
+        booking = Booking.trusted(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
+                                  quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
+                                  reserved_at=now, expires_at=now + hold_ttl, confirmed_at=None,
+                                  expired_at=None, cancelled_at=None)
         uow.bookings.add(booking)
         events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
                             customer_id=customer_id, quantity=quantity,

@@ -65,17 +65,8 @@ class Prepared:
 class _Plan:
     """One statement's SQL, parameter order and processors for one dialect."""
 
-    __slots__ = (
-        "_binds",
-        "_columns",
-        "_dbapi_error",
-        "_dialect",
-        "_order",
-        "_positional",
-        "_readers",
-        "_sql",
-        "_types",
-    )
+    __slots__ = ("_columns", "_dbapi_error", "_dialect", "_positional", "_readers", "_sources",
+                 "_sql", "_types")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, names: tuple[str, ...]) -> None:
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
@@ -86,36 +77,46 @@ class _Plan:
         self._sql: str = compiled.string
         self._positional: bool = compiled.positional
         order: Sequence[str] = compiled.positiontup if compiled.positional else compiled.binds
-        self._order = tuple(order)
-        self._binds: dict[str, tuple[Any, _Processor]] = {
-            name: (bind, bind.type.dialect_impl(dialect).bind_processor(dialect))
-            for name, bind in compiled.binds.items()}
-        missing = {name for name in self._order if name not in names and self._binds[name][0].required}
-        if missing:
-            raise TypeError(f"no value for bind parameters {sorted(missing)}")
+        sources = []
+        for name in order:
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if name in names:
+                sources.append((name, True, None, process))
+                continue
+            if bind.required or bind.callable is not None:
+                raise TypeError(f"no value for bind parameter {name!r}")
+            # A constant of the statement (``status = 'held'``): processed once, here.
+            constant = bind.effective_value
+            sources.append((name, False, constant if process is None else process(constant), None))
+        self._sources: tuple[tuple[str, bool, Any, _Processor], ...] = tuple(sources)
         selected = list(statement.selected_columns) if isinstance(statement, Select) else []
         keys = [column.key for column in selected]
         if None in keys:
             raise TypeError("every selected column needs a name (label expressions)")
         self._columns: tuple[str, ...] = tuple(key for key in keys if key is not None)
         self._types = [column.type for column in selected]
-        self._readers: list[_Processor] | None = None
+        self._readers: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def _parameters(self, parameters: Mapping[str, Any]) -> Any:
-        binds = self._binds
+        values = []
         try:
-            values = []
-            for name in self._order:
-                bind, process = binds[name]
-                value = parameters.get(name, bind.effective_value)
-                values.append(value if process is None else process(value))
+            for name, supplied, constant, process in self._sources:
+                if not supplied:
+                    values.append(constant)
+                elif process is None:
+                    values.append(parameters[name])
+                else:
+                    values.append(process(parameters[name]))
         except BookcoreError:
             raise  # a column type refused the value (naive datetime, float money): as Core would
         except Exception as error:
             raise StorageError("a value could not be bound to the statement",
                                reason=f"{type(error).__name__}: {error}") from error
-        return tuple(values) if self._positional else dict(zip(self._order, values, strict=True))
+        if self._positional:
+            return tuple(values)
+        return {source[0]: value for source, value in zip(self._sources, values, strict=True)}
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> PreparedResult:
         values = self._parameters(parameters)
@@ -139,20 +140,23 @@ class _Plan:
                 with contextlib.suppress(Exception):
                     cursor.close()  # on a lost connection this fails too; the first error matters
 
-    def _read(self, cursor: Any) -> list[tuple[Any, ...]]:
+    def _read(self, cursor: Any) -> list[Sequence[Any]]:
         fetched = cursor.fetchall()
         readers = self._readers
         if readers is None:
             # Result processors depend on the driver's type code for each column (PostgreSQL's
             # NUMERIC vs FLOAT OIDs), known only once a result has a description.
-            readers = self._readers = [
-                type_.dialect_impl(self._dialect).result_processor(self._dialect, described[1])
-                for type_, described in zip(self._types, cursor.description, strict=True)]
-        if not any(readers):
-            return [tuple(row) for row in fetched]
-        return [tuple(value if read is None else read(value)
-                      for read, value in zip(readers, row, strict=True))
-                for row in fetched]
+            found = (type_.dialect_impl(self._dialect).result_processor(self._dialect, described[1])
+                     for type_, described in zip(self._types, cursor.description, strict=True))
+            readers = self._readers = tuple(
+                (index, read) for index, read in enumerate(found) if read is not None)
+        rows: list[Sequence[Any]] = []
+        for row in fetched:
+            values = list(row)
+            for index, read in readers:
+                values[index] = read(values[index])
+            rows.append(values)
+        return rows
 
     def _failure(self, connection: Connection, pooled: Any, cursor: Any, values: Any,
                  error: Exception) -> Exception:
@@ -173,7 +177,7 @@ class PreparedResult:
 
     __slots__ = ("_columns", "_rows", "rowcount")
 
-    def __init__(self, rowcount: int, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rowcount: int, columns: tuple[str, ...], rows: list[Sequence[Any]]) -> None:
         self.rowcount = rowcount
         self._columns = columns
         self._rows = rows
