@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import Integer, bindparam, event, insert, select, text, update
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -178,3 +178,30 @@ def test_a_connection_killed_under_a_prepared_statement_is_discarded(server_engi
         uow.commit()
     with server_engine.connect() as connection:
         assert connection.execute(select(inventory_items.c.available)).scalar_one() == 4
+
+
+def test_holds_and_payments_run_only_prepared_statements(tmp_path: Path) -> None:
+    """The hot path never falls back to Connection.execute (whose statement events would fire)."""
+    from bookcore import (
+        SystemClock,
+        add_inventory_item,
+        credit_wallet,
+        finalize_payment,
+        place_hold,
+    )
+
+    engine = fresh_engine("sqlite", tmp_path)
+    uow, clock = SqlAlchemyUnitOfWork(engine), SystemClock()
+    add_inventory_item(uow, item_id="room", name="Room", capacity=5, unit_price="1000.00", currency="INR")
+    credit_wallet(uow, customer_id="asha", amount="300.00", currency="INR", reason="top-up", clock=clock)
+    through_core: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_rest: through_core.append(statement))
+    booking = place_hold(uow, item_id="room", customer_id="asha", quantity=1, clock=clock).booking
+    paid = finalize_payment(uow, booking_id=booking.id, idempotency_key="k1",
+                            gateway_amount=booking.pricing.gateway_payable, currency="INR", clock=clock)
+    assert paid.confirmed
+    assert through_core == []
+    with engine.connect() as connection:  # the listener does see Core statements
+        connection.execute(select(inventory_items.c.id))
+    assert len(through_core) == 1
