@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from bookcore.adapters.memory import InMemoryUnitOfWork  # noqa: E402
 from bookcore.audit import audit  # noqa: E402
@@ -28,12 +29,12 @@ from bookcore.ports import UnitOfWork  # noqa: E402
 from tests.backends import SQL_KINDS, fresh_engine  # noqa: E402
 
 START = datetime(2026, 1, 20, 5, 45, 36, tzinfo=UTC)
-BACKENDS = [
-    pytest.param("memory"),
-    pytest.param("sqlite"),
+SERVER_BACKENDS = [
     pytest.param("postgres", marks=pytest.mark.postgres),
     pytest.param("mariadb", marks=pytest.mark.mariadb),
 ]
+SQL_BACKENDS = [pytest.param("sqlite"), *SERVER_BACKENDS]
+BACKENDS = [pytest.param("memory"), *SQL_BACKENDS]
 
 
 def make_uow(kind: str, tmp_path: Path) -> UnitOfWork:
@@ -43,6 +44,17 @@ def make_uow(kind: str, tmp_path: Path) -> UnitOfWork:
     from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 
     return SqlAlchemyUnitOfWork(fresh_engine(kind, tmp_path))
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """A migrated, empty SQL database of each kind."""
+    return fresh_engine(request.param, tmp_path)
+
+
+@pytest.fixture(params=SERVER_BACKENDS)
+def server_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    return fresh_engine(request.param, tmp_path)
 
 
 @pytest.fixture

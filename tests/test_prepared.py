@@ -19,10 +19,8 @@ from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, wallet_accounts
 from bookcore.errors import AlreadyExists, InvalidAmount, InvalidInput, StorageError, TransientConflict
 from tests.backends import fresh_engine
+from tests.test_sqlalchemy_adapter import _kill_and_wait
 
-SERVERS = [pytest.param("postgres", marks=pytest.mark.postgres),
-           pytest.param("mariadb", marks=pytest.mark.mariadb)]
-KINDS = [pytest.param("sqlite"), *SERVERS]
 STARTS = datetime(2026, 3, 1, 18, 30, 15, 123456, tzinfo=UTC)
 
 _ITEM_WITH_WALLET = (
@@ -44,16 +42,6 @@ class _Exploding(TypeDecorator[int]):
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int:
         raise ValueError("cannot bind this")
-
-
-@pytest.fixture(params=KINDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    return fresh_engine(request.param, tmp_path)
-
-
-@pytest.fixture(params=SERVERS)
-def server_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    return fresh_engine(request.param, tmp_path)
 
 
 def _item(item_id: str, *, starts_at: datetime | None = STARTS, price: str = "1234.567") -> dict[str, Any]:
@@ -163,8 +151,6 @@ def test_a_connection_killed_under_a_prepared_statement_is_discarded(server_engi
     """Killed mid-transaction: the statement raises TransientConflict (nothing was committed, the
     caller may run it again), the connection never returns to the pool, and the next unit of work
     gets a working one."""
-    from tests.test_sqlalchemy_adapter import _kill_and_wait
-
     _run(server_engine, insert(inventory_items), _item("room"))
     uow, take = SqlAlchemyUnitOfWork(server_engine), Prepared(_TAKE)
     with uow:

@@ -53,24 +53,11 @@ from bookcore.model import (
 from bookcore.pricing import calculate_pricing
 from bookcore.promos import PromoCode, PromoKind
 from tests.backends import fresh_engine, server_url
-from tests.conftest import START
+from tests.conftest import SQL_BACKENDS, START
 
-SERVERS = [pytest.param("postgres", marks=pytest.mark.postgres),
-           pytest.param("mariadb", marks=pytest.mark.mariadb)]
-KINDS = [pytest.param("sqlite"), *SERVERS]
 UNREACHABLE = {"sqlite": "sqlite:////nonexistent-bookcore-dir/missing/bookcore.db",
                "postgres": "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
                "mariadb": "mysql+pymysql://root@127.0.0.1:1/test?connect_timeout=2"}
-
-
-@pytest.fixture(params=KINDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    return fresh_engine(request.param, tmp_path)
-
-
-@pytest.fixture(params=SERVERS)
-def server_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    return fresh_engine(request.param, tmp_path)
 
 
 def item(item_id: str = "room", *, capacity: int = 5, price: str = "1000.00", currency: str = "INR",
@@ -269,7 +256,7 @@ def test_an_unmigrated_database_raises_schema_not_migrated(unmigrated: Engine) -
     assert current_revision(unmigrated) is None
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=SQL_BACKENDS)
 def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database: a new SQLite file, or a database of its own on the server."""
     if request.param == "sqlite":
