@@ -191,3 +191,19 @@ def test_holds_and_payments_run_only_prepared_statements(tmp_path: Path) -> None
     with engine.connect() as connection:  # the listener does see Core statements
         connection.execute(select(inventory_items.c.id))
     assert len(through_core) == 1
+
+
+def test_one_statement_serves_engines_of_different_databases(engine: Engine, tmp_path: Path) -> None:
+    """Plans belong to each engine's dialect: the same statement alternates between a server and
+    an SQLite file (and would between any two), each getting SQL compiled for it."""
+    (tmp_path / "other").mkdir()
+    other = fresh_engine("sqlite", tmp_path / "other")
+    take = Prepared(_TAKE)
+    for target in (engine, other):
+        _run(target, insert(inventory_items), _item("room"))
+    for _ in range(2):
+        for target in (engine, other, engine):
+            assert _run(target, take, {"item_id": "room", "quantity": 1}).rowcount == 1
+    for target, left in ((engine, 1), (other, 3)):
+        with target.connect() as connection:
+            assert connection.execute(select(inventory_items.c.available)).scalar_one() == left

@@ -38,6 +38,12 @@ from bookcore.errors import BookcoreError, StorageError
 _Processor = Callable[[Any], Any] | None
 
 
+#: Where a dialect keeps the plans compiled for it. The cache lives on the dialect (one per engine)
+#: so that it goes away with the engine: keyed by ``id(dialect)`` elsewhere, a new engine could
+#: reuse a dead one's id and be handed SQL compiled for another database.
+_PLANS = "_bookcore_prepared_plans"
+
+
 class Prepared:
     """A statement built once with bind parameters, run through ``Prepared.execute``.
 
@@ -45,20 +51,23 @@ class Prepared:
     dialect and per set of parameter names (an INSERT's column list follows its parameters).
     """
 
-    __slots__ = ("_plans", "statement")
+    __slots__ = ("statement",)
 
     def __init__(self, statement: Executable) -> None:
         if not isinstance(statement, ClauseElement):
             raise TypeError("Prepared needs a SQLAlchemy Core statement")
         self.statement = statement
-        self._plans: dict[tuple[int, tuple[str, ...]], _Plan] = {}
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> PreparedResult:
         dialect = connection.dialect
-        names = tuple(parameters)
-        plan = self._plans.get((id(dialect), names))
+        plans: dict[tuple[Prepared, tuple[str, ...]], _Plan] | None = getattr(dialect, _PLANS, None)
+        if plans is None:
+            plans = {}
+            setattr(dialect, _PLANS, plans)
+        key = (self, tuple(parameters))
+        plan = plans.get(key)
         if plan is None:
-            plan = self._plans[(id(dialect), names)] = _Plan(self.statement, dialect, names)
+            plan = plans[key] = _Plan(self.statement, dialect, key[1])
         return plan.execute(connection, parameters)
 
 
