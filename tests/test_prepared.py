@@ -19,7 +19,7 @@ from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, wallet_accounts
 from bookcore.errors import AlreadyExists, InvalidAmount, InvalidInput, StorageError, TransientConflict
 from tests.backends import fresh_engine
-from tests.test_sqlalchemy_adapter import _kill_and_wait
+from tests.test_sqlalchemy_adapter import _kill_and_wait, session_query
 
 STARTS = datetime(2026, 3, 1, 18, 30, 15, 123456, tzinfo=UTC)
 
@@ -143,8 +143,7 @@ def test_statements_whose_sql_depends_on_their_values_are_refused(engine: Engine
 
 
 def _session_id(uow: SqlAlchemyUnitOfWork) -> int:
-    query = "SELECT pg_backend_pid()" if uow.dialect_name == "postgresql" else "SELECT CONNECTION_ID()"
-    return int(uow.run(text(query)).scalar())
+    return int(uow.run(text(session_query(uow.dialect_name))).scalar())
 
 
 def test_a_connection_killed_under_a_prepared_statement_is_discarded(server_engine: Engine) -> None:

@@ -551,11 +551,10 @@ def test_a_connection_lost_mid_transaction_is_a_transient_conflict(server_engine
     uow = SqlAlchemyUnitOfWork(server_engine)
     with uow:
         uow.inventory.add(item())
+        session = uow.run(text(session_query(uow.dialect_name))).scalar()
         if uow.dialect_name == "postgresql":
-            session = uow.run(text("SELECT pg_backend_pid()")).scalar()
             kill = text("SELECT pg_terminate_backend(:session)")
         else:
-            session = uow.run(text("SELECT CONNECTION_ID()")).scalar()
             kill = text(f"KILL {int(session)}")
         with server_engine.connect() as other:
             other.execute(kill, {"session": session})
@@ -566,9 +565,13 @@ def test_a_connection_lost_mid_transaction_is_a_transient_conflict(server_engine
         assert uow.inventory.list() == []
 
 
+def session_query(dialect_name: str) -> str:
+    """The SQL that gives the server's id for the session it runs in."""
+    return "SELECT pg_backend_pid()" if dialect_name == "postgresql" else "SELECT CONNECTION_ID()"
+
+
 def _session_id(connection: Any) -> int:
-    query = "SELECT pg_backend_pid()" if connection.dialect.name == "postgresql" else "SELECT CONNECTION_ID()"
-    return int(connection.exec_driver_sql(query).scalar())
+    return int(connection.exec_driver_sql(session_query(connection.dialect.name)).scalar())
 
 
 def _kill_and_wait(engine: Engine, sessions: list[int]) -> None:

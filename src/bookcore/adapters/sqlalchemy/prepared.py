@@ -195,6 +195,8 @@ class PreparedResult:
         return self
 
     def first(self) -> dict[str, Any] | None:
+        """The first row as a mapping: what ``Result.mappings().first()`` gives, the only way the
+        repositories read a row."""
         return dict(zip(self._columns, self._rows[0], strict=True)) if self._rows else None
 
     def scalar(self) -> Any:
