@@ -11,7 +11,7 @@ import pytest
 from bookcore.cancellation import RefundPolicy, RefundTier, cancel_booking
 from bookcore.catalog import add_inventory_item
 from bookcore.clock import ManualClock
-from bookcore.errors import BookingNotFound, InvalidTransition, NotAuthorized
+from bookcore.errors import BookingNotFound, InvalidInput, InvalidTransition, NotAuthorized
 from bookcore.holds import expire_holds
 from bookcore.model import Actor, BookingStatus, RefundMode
 from bookcore.ports import UnitOfWork
@@ -58,6 +58,18 @@ def test_original_mode_returns_the_wallet_part_and_records_the_gateway_part(worl
     assert (result.refund.to_wallet, result.refund.to_gateway) == (Decimal("400.00"),
                                                                    Decimal("600.00"))
     assert world.balance("alice") == Decimal("400.00")
+
+
+def test_refund_mode_by_value_works_and_nonsense_is_refused_before_anything_moves(
+        world: World) -> None:
+    booking = world.hold("alice")
+    world.pay(booking)
+    with pytest.raises(InvalidInput):
+        world.cancel(booking, refund_mode="to the moon")
+    assert world.booking(booking.id).status is BookingStatus.CONFIRMED
+    result = world.cancel(booking, refund_mode="original")
+    assert result.refund is not None and result.refund.mode is RefundMode.ORIGINAL
+    assert result.refund.to_gateway == Decimal("1000.00")
 
 
 def test_refund_tiers_follow_the_notice_before_the_booked_date(uow: UnitOfWork,

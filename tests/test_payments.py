@@ -183,6 +183,19 @@ def test_late_money_can_be_sent_back_through_the_gateway(world: World, clock: Ma
     assert world.available() == 2
 
 
+def test_refund_modes_may_be_given_by_value_and_nonsense_is_refused_before_anything_moves(
+        world: World, clock: ManualClock) -> None:
+    booking = world.hold("alice")
+    clock.advance(timedelta(minutes=10))
+    for mode, late in (("sideways", False), (None, False), (RefundMode.WALLET, "yes")):
+        with pytest.raises(InvalidInput):
+            world.pay(booking, accept_late_payment=late, unplaced_money_to=mode)
+    assert world.booking(booking.id).status is BookingStatus.HELD and world.available() == 1
+    result = world.pay(booking, accept_late_payment=False, unplaced_money_to="original")
+    assert result.outcome is PaymentOutcome.GATEWAY_REFUND_REQUIRED
+    assert result.refund is not None and result.refund.mode is RefundMode.ORIGINAL
+
+
 def test_wallet_is_rechecked_at_finalize(world: World, uow: UnitOfWork, clock: ManualClock) -> None:
     world.fund("alice", "1000.00")
     booking = world.hold("alice")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from bookcore.errors import CurrencyMismatch, InvalidAmount, InvalidInput
 from bookcore.money import MINOR_UNITS, quantum
-from bookcore.pricing import Fee, FeeKind, Pricing, calculate_pricing
+from bookcore.pricing import Fee, FeeKind, Pricing, calculate_pricing, pricing_from_snapshot
 from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
 
 NOW = datetime(2026, 1, 20, 5, 45, 36, tzinfo=UTC)
@@ -239,3 +240,49 @@ def test_more_wallet_never_raises_gateway_payable(quote: dict[str, object], extr
 @given(quotes())
 def test_same_inputs_always_give_the_same_pricing(quote: dict[str, object]) -> None:
     assert calculate_pricing(**quote) == calculate_pricing(**quote)  # type: ignore[arg-type]
+
+
+def _exact(pricing: Pricing) -> dict[str, str]:
+    """Every field as text: Decimal equality ignores the exponent ("1.00" == "1"), text does not.
+    (Times as ISO text: pydantic's parser gives its own UTC tzinfo class, with the same offset.)"""
+    return {name: value.isoformat() if isinstance(value, datetime) else repr(value)
+            for name, value in ((name, getattr(pricing, name)) for name in Pricing.model_fields)}
+
+
+@given(quotes())
+def test_a_stored_snapshot_reads_back_exactly(quote: dict[str, object]) -> None:
+    pricing = calculate_pricing(**quote)  # type: ignore[arg-type]
+    stored = pricing.model_dump_json()
+    read = pricing_from_snapshot(stored)
+    assert read == pricing == Pricing.model_validate_json(stored)
+    assert _exact(read) == _exact(pricing)
+    assert read.priced_at.utcoffset() is not None and read.requires_gateway == pricing.requires_gateway
+    assert all(type(line.amount) is Decimal for line in read.fee_lines)
+
+
+snapshot_damage = st.one_of(
+    st.just(None), st.just(1.5), st.just(True), st.just(7), st.just("nan"), st.just("Infinity"),
+    st.just("abc"), st.just(""), st.just([]), st.just({}), st.just([["fee"]]), st.just([[1, "2.00"]]),
+    st.just([["fee", 2.5]]), st.just("2026-01-20T05:45:36"), st.just("2026-01-20T05:45:36+05:30"),
+    st.just("not_a_reason"), st.just("minimum_not_met"), st.just("12.50"),
+)
+
+
+@given(quotes(), st.sampled_from([*Pricing.model_fields, "requires_gateway", "extra"]), snapshot_damage,
+       st.booleans())
+def test_a_damaged_snapshot_is_judged_exactly_as_full_validation_judges_it(
+        quote: dict[str, object], field: str, value: object, drop: bool) -> None:
+    document = json.loads(calculate_pricing(**quote).model_dump_json())  # type: ignore[arg-type]
+    if drop:
+        document.pop(field, None)
+    else:
+        document[field] = value
+    stored = json.dumps(document)
+    try:
+        expected = Pricing.model_validate_json(stored)
+    except InvalidInput:
+        with pytest.raises(InvalidInput):
+            pricing_from_snapshot(stored)
+        return
+    read = pricing_from_snapshot(stored)
+    assert read == expected and _exact(read) == _exact(expected)

@@ -9,7 +9,7 @@ import pytest
 
 from bookcore.adapters.memory import InMemoryUnitOfWork
 from bookcore.clock import ManualClock
-from bookcore.errors import InsufficientWalletBalance, InvalidAmount, UnknownCurrency
+from bookcore.errors import InsufficientWalletBalance, InvalidAmount, InvalidInput, UnknownCurrency
 from bookcore.ports import UnitOfWork
 from bookcore.wallet import credit_wallet, debit_wallet
 from tests.world import World
@@ -63,3 +63,21 @@ def test_the_unit_of_work_rolls_back_unless_committed() -> None:
     clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
     World(uow, clock).item()
     assert uow.committed is True
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", 5, b"top-up"])
+def test_a_ledger_line_needs_a_reason_in_words(uow: UnitOfWork, clock: ManualClock,
+                                               reason: object) -> None:
+    world = World(uow, clock)
+    world.fund("alice", "10.00")
+    for move in (credit_wallet, debit_wallet):
+        with pytest.raises(InvalidInput):
+            move(uow, customer_id="alice", amount="1.00", currency="INR", reason=reason,  # type: ignore[arg-type]
+                 clock=clock)
+    assert world.balance("alice") == Decimal("10.00") and len(world.ledger("alice")) == 1
+
+
+def test_a_long_reason_is_kept_to_its_first_200_characters(uow: UnitOfWork, clock: ManualClock) -> None:
+    world = World(uow, clock)
+    credit_wallet(uow, customer_id="alice", amount="1.00", currency="INR", reason="r" * 500, clock=clock)
+    assert [entry.reason for entry in world.ledger("alice")] == ["r" * 200]

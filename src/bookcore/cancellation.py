@@ -17,6 +17,7 @@ from bookcore.model import (
     Refund,
     RefundMode,
     check_id,
+    check_refund_mode,
     check_transition,
     new_id,
     paid_amounts,
@@ -88,6 +89,7 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
     execute. Cancelling again raises ``InvalidTransition`` and refunds nothing.
     """
     check_id(booking_id, field="booking_id")
+    refund_mode = check_refund_mode(refund_mode, field="refund_mode")
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> CancellationResult:

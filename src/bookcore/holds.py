@@ -139,7 +139,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                                                                                quantity):
                 raise IdempotencyConflict("booking id already used for a different hold",
                                           booking_id=booking_id)
-            return HoldResult(outcome=HoldOutcome.EXISTS, booking=existing)
+            return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
         pricing = _price(uow, found=_item_for(uow, item_id, customer_id), customer_id=customer_id,
                          quantity=quantity,
                          promo_code=promo_code, charges=charges, now=now,
@@ -163,7 +163,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                             total_amount=pricing.total_amount, currency=pricing.currency,
                             promo_code=pricing.promo_code, reserved_at=now.isoformat(),
                             expires_at=booking.expires_at.isoformat()))
-        return HoldResult(outcome=HoldOutcome.CREATED, booking=booking)
+        return HoldResult.trusted(outcome=HoldOutcome.CREATED, booking=booking)
 
     return in_transaction(uow, work)
 

@@ -66,6 +66,11 @@ ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
 OCCUPYING = frozenset({BookingStatus.HELD, BookingStatus.CONFIRMED})
 
 
+#: The field a booking's arrival in each status is stamped in.
+_STAMPS = {BookingStatus.CONFIRMED: "confirmed_at", BookingStatus.EXPIRED: "expired_at",
+           BookingStatus.CANCELLED: "cancelled_at"}
+
+
 def check_transition(booking_id: str, current: BookingStatus, target: BookingStatus) -> None:
     if target not in ALLOWED_TRANSITIONS[current]:
         raise InvalidTransition(f"booking is {current.value}; it cannot become {target.value}",
@@ -126,9 +131,8 @@ class Booking(FrozenModel):
 
     def moved_to(self, target: BookingStatus, at: datetime) -> Booking:
         check_transition(self.id, self.status, target)
-        stamp = {BookingStatus.CONFIRMED: "confirmed_at", BookingStatus.EXPIRED: "expired_at",
-                 BookingStatus.CANCELLED: "cancelled_at"}[target]
-        return self.model_copy(update={"status": target, stamp: at})
+        # A copy of a valid booking with a checked transition: nothing in it needs validating again.
+        return type(self).trusted(**{**self.__dict__, "status": target, _STAMPS[target]: at})
 
 
 class ExpiredHold(NamedTuple):
@@ -198,6 +202,17 @@ def paid_amounts(payments: Sequence[Payment]) -> tuple[Decimal, Decimal]:
 class RefundMode(StrEnum):
     WALLET = "wallet"
     ORIGINAL = "original"
+
+
+def check_refund_mode(mode: object, *, field: str) -> RefundMode:
+    """A ``RefundMode``, or its value (``"wallet"``); anything else is ``InvalidInput``."""
+    if isinstance(mode, str) and mode in _REFUND_MODES:
+        return RefundMode(mode)
+    raise InvalidInput(f"{field} must be a RefundMode", field=field, value=mode,
+                       allowed=sorted(_REFUND_MODES))
+
+
+_REFUND_MODES = frozenset(member.value for member in RefundMode)
 
 
 class Refund(FrozenModel):

@@ -28,6 +28,7 @@ from bookcore.model import (
     Refund,
     RefundMode,
     check_id,
+    check_refund_mode,
     check_transition,
     new_id,
 )
@@ -89,6 +90,9 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     gateway = parse_amount(gateway_amount, currency, field="gateway_amount")
     if gateway_reference is not None:
         check_id(gateway_reference, field="gateway_reference")
+    if type(accept_late_payment) is not bool:
+        raise InvalidInput("accept_late_payment must be a bool", value=accept_late_payment)
+    unplaced_to = check_refund_mode(unplaced_money_to, field="unplaced_money_to")
     fingerprint = _fingerprint(booking_id, currency, gateway, gateway_reference)
     now = ensure_utc(clock.now())
 
@@ -115,8 +119,8 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
                                   expires_at=booking.expires_at.isoformat())
             check_transition(booking.id, booking.status, BookingStatus.CONFIRMED)
         if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
-            return attempt.late(accept_late_payment, unplaced_money_to)
-        return attempt.unplaced(f"booking_{booking.status.value}", unplaced_money_to)
+            return attempt.late(accept_late_payment, unplaced_to)
+        return attempt.unplaced(f"booking_{booking.status.value}", unplaced_to)
 
     return in_transaction(uow, work)
 
@@ -132,12 +136,17 @@ def _replay(uow: UnitOfWork, events: list[Event], previous: Payment, fingerprint
     refund = next((r for r in uow.refunds.for_booking(booking.id) if r.payment_id == previous.id), None)
     events.append(event("PAYMENT_REPLAYED", booking_id=booking.id, payment_id=previous.id,
                         outcome=previous.outcome.value, idempotency_key=previous.idempotency_key))
-    return PaymentResult(outcome=previous.outcome, replayed=True, booking=booking, payment=previous,
-                         refund=refund)
+    return PaymentResult.trusted(outcome=previous.outcome, replayed=True, booking=booking,
+                                 payment=previous, refund=refund)
 
 
 class _Attempt:
-    """The steps of one finalization, sharing the transaction's state."""
+    """The steps of one finalization, sharing the transaction's state.
+
+    Its payments, refunds and results are built with ``trusted``: every value in them was checked
+    on the way in (ids, key, amounts, an aware ``now``), read from the stored booking, or computed
+    here, and validating them again cost more than the SQL of a payment.
+    """
 
     def __init__(self, uow: UnitOfWork, events: list[Event], booking: Booking, key: str,
                  fingerprint: str, gateway: Decimal, reference: str | None, now: datetime) -> None:
@@ -146,11 +155,11 @@ class _Attempt:
             key, fingerprint, gateway, reference, now)
 
     def _record(self, outcome: PaymentOutcome, wallet_amount: Decimal, reason: str | None) -> Payment:
-        payment = Payment(id=new_id(), booking_id=self.booking.id, idempotency_key=self.key,
-                          fingerprint=self.fingerprint, currency=self.booking.currency,
-                          wallet_amount=wallet_amount, gateway_amount=self.gateway,
-                          gateway_reference=self.reference, outcome=outcome, reason=reason,
-                          created_at=self.now)
+        payment = Payment.trusted(id=new_id(), booking_id=self.booking.id, idempotency_key=self.key,
+                                  fingerprint=self.fingerprint, currency=self.booking.currency,
+                                  wallet_amount=wallet_amount, gateway_amount=self.gateway,
+                                  gateway_reference=self.reference, outcome=outcome, reason=reason,
+                                  created_at=self.now)
         self.uow.payments.add(payment)
         self.events.append(event("PAYMENT_FINALIZED", booking_id=self.booking.id,
                                  payment_id=payment.id, outcome=outcome.value,
@@ -185,8 +194,8 @@ class _Attempt:
                                  total_amount=confirmed.pricing.total_amount,
                                  currency=confirmed.currency,
                                  late=outcome is PaymentOutcome.CONFIRMED_LATE))
-        return PaymentResult(outcome=outcome, replayed=False, booking=confirmed, payment=payment,
-                             refund=None)
+        return PaymentResult.trusted(outcome=outcome, replayed=False, booking=confirmed,
+                                     payment=payment, refund=None)
 
     def late(self, accept: bool, unplaced_to: RefundMode) -> PaymentResult:
         booking = self.booking
@@ -219,14 +228,14 @@ class _Attempt:
                    else PaymentOutcome.GATEWAY_REFUND_REQUIRED)
         payment = self._record(outcome, ZERO, reason)
         to_wallet = self.gateway if to is RefundMode.WALLET else ZERO
-        refund = Refund(id=new_id(), booking_id=self.booking.id, payment_id=payment.id,
-                        currency=self.booking.currency, to_wallet=to_wallet,
-                        to_gateway=self.gateway - to_wallet, mode=to, reason=reason,
-                        created_at=self.now)
+        refund = Refund.trusted(id=new_id(), booking_id=self.booking.id, payment_id=payment.id,
+                                currency=self.booking.currency, to_wallet=to_wallet,
+                                to_gateway=self.gateway - to_wallet, mode=to, reason=reason,
+                                created_at=self.now)
         self.uow.refunds.add(refund)
         if to_wallet:
             credit(self.uow, self.events, customer_id=self.booking.customer_id,
                    currency=self.booking.currency, amount=to_wallet,
                    reason=f"unplaced payment: {reason}", booking_id=self.booking.id, now=self.now)
-        return PaymentResult(outcome=outcome, replayed=False, booking=self.booking, payment=payment,
-                             refund=refund)
+        return PaymentResult.trusted(outcome=outcome, replayed=False, booking=self.booking,
+                                     payment=payment, refund=refund)

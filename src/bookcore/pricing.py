@@ -7,6 +7,7 @@ rounded half up to the currency's minor unit as it is computed, so the lines alw
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -117,6 +118,62 @@ class Pricing(FrozenModel):
     def requires_gateway(self) -> bool:
         """Show gateway payment options exactly when something is left after the wallet."""
         return self.gateway_payable > 0
+
+
+_AMOUNT_FIELDS = ("unit_price", "subtotal", "discount", "fees", "tax_percent", "tax", "total_amount",
+                  "wallet_applied", "gateway_payable")
+_SNAPSHOT_KEYS = frozenset(Pricing.model_fields) | {"requires_gateway"}
+
+
+def pricing_from_snapshot(text: str | bytes) -> Pricing:
+    """Read back a pricing stored as ``model_dump_json()`` (a booking's snapshot).
+
+    What bookcore wrote is rebuilt directly, checked for exactly the types validation would
+    accept: the full validator costs ten times as much and runs on every payment and
+    cancellation. Anything else (an edited row, another layout) goes through full validation
+    and fails, if it does, with its ``InvalidInput``.
+    """
+    try:
+        return _rebuild_snapshot(json.loads(text))
+    except (ValueError, TypeError, ArithmeticError):
+        return Pricing.model_validate_json(text)
+
+
+def _rebuild_snapshot(data: Any) -> Pricing:
+    if type(data) is not dict or data.keys() != _SNAPSHOT_KEYS:
+        raise ValueError("not a snapshot's layout")
+    del data["requires_gateway"]  # derived, never stored as truth
+    for name in _AMOUNT_FIELDS:
+        data[name] = _stored_amount(data[name])
+    if type(data["currency"]) is not str or type(data["quantity"]) is not int:
+        raise TypeError("not a snapshot's types")
+    fee_lines = data["fee_lines"]
+    if fee_lines:
+        data["fee_lines"] = tuple(FeeLine(name, _stored_amount(amount))
+                                  for name, amount in fee_lines if type(name) is str)
+        if len(data["fee_lines"]) != len(fee_lines):
+            raise TypeError("a fee line without a name")
+    elif fee_lines == []:
+        data["fee_lines"] = ()
+    else:
+        raise TypeError("fee_lines is not a list")
+    if data["promo_code"] is not None and type(data["promo_code"]) is not str:
+        raise TypeError("promo_code is not a string")
+    if data["promo_refusal"] is not None:
+        data["promo_refusal"] = PromoRefusal(data["promo_refusal"])
+    priced_at = data["priced_at"] = datetime.fromisoformat(data["priced_at"])
+    if priced_at.utcoffset() is None:
+        raise ValueError("a naive priced_at")
+    return Pricing.trusted(**data)
+
+
+def _stored_amount(text: object) -> Decimal:
+    if type(text) is not str:
+        raise TypeError("amounts are stored as strings")
+    number = Decimal(text)
+    if not number.is_finite():
+        raise ValueError("a non-finite amount")
+    return number
 
 
 def _validate_quantity(quantity: object) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bookcore.clock import Clock, ensure_utc
-from bookcore.errors import InsufficientWalletBalance
+from bookcore.errors import InsufficientWalletBalance, InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
 from bookcore.money import check_currency, parse_amount
@@ -17,11 +17,20 @@ from bookcore.transactions import in_transaction, read
 MAX_REASON_LENGTH = 200
 
 
+def check_reason(reason: object) -> str:
+    """A ledger line's reason: text, kept to its first ``MAX_REASON_LENGTH`` characters."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason must be a non-empty string", value=reason)
+    return reason[:MAX_REASON_LENGTH]
+
+
 def _entry(kind: WalletEntryKind, *, customer_id: str, currency: str, amount: Decimal, reason: str,
            booking_id: str | None, now: datetime) -> WalletEntry:
-    return WalletEntry(id=new_id(), customer_id=customer_id, currency=currency, kind=kind,
-                       amount=amount, reason=reason[:MAX_REASON_LENGTH], booking_id=booking_id,
-                       created_at=now)
+    # Callers inside bookcore pass checked ids, amounts and an aware ``now``; the public
+    # functions below check what their callers give them first.
+    return WalletEntry.trusted(id=new_id(), customer_id=customer_id, currency=currency, kind=kind,
+                               amount=amount, reason=reason[:MAX_REASON_LENGTH],
+                               booking_id=booking_id, created_at=now)
 
 
 def credit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: str,
@@ -51,6 +60,7 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
+    reason = check_reason(reason)
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
@@ -66,6 +76,7 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
     """Take money out of a wallet (a correction or payout). ``InsufficientWalletBalance`` if short."""
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
+    reason = check_reason(reason)
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
