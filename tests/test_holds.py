@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from bookcore.errors import (
     InventoryItemNotFound,
 )
 from bookcore.holds import HoldOutcome, expire_holds, place_hold, quote, seconds_left
-from bookcore.model import BookingStatus
+from bookcore.model import BookingStatus, new_id
 from bookcore.ports import UnitOfWork
 from bookcore.pricing import Charges, Fee, FeeKind
 from bookcore.promos import PromoCode, PromoKind, PromoRefusal
@@ -194,3 +195,11 @@ def test_holding_logs_a_booking_held_line(world: World, caplog: pytest.LogCaptur
     assert line.getMessage().startswith("[BOOKING_HELD] ")
     assert f"booking_id={booking.id}" in line.getMessage()
     assert line.__dict__["bookcore_fields"]["expires_at"] == booking.expires_at.isoformat()
+
+
+def test_new_ids_are_version_4_uuids_and_do_not_repeat() -> None:
+    ids = [new_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.hex, parsed.version, parsed.variant) == (value, 4, uuid.RFC_4122)

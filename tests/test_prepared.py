@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from sqlalchemy import Integer, bindparam, event, insert, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from bookcore.adapters.sqlalchemy.column_types import UTCDateTime
 from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, wallet_accounts
 from bookcore.errors import AlreadyExists, InvalidAmount, InvalidInput, StorageError, TransientConflict
@@ -77,6 +81,27 @@ def test_values_round_trip_exactly_as_through_core(engine: Engine) -> None:
     assert first["starts_at"] == STARTS and first["starts_at"].tzinfo is UTC
     assert first["unit_price"] == Decimal("1234.567") and first["wallet_balance"] == Decimal("12.345")
     assert first["name"] == "Item prepared ✓"
+
+
+@given(moment=st.datetimes(timezones=st.timezones()))
+def test_sqlite_timestamps_are_written_exactly_as_sqlalchemy_writes_them(moment: datetime) -> None:
+    # Stored timestamps compare as text in SQLite (expires_at <= now), so the fast formatter must
+    # agree with SQLAlchemy's character for character, or old and new rows would sort apart.
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    core = sqlite.DATETIME().bind_processor(dialect)  # type: ignore[no-untyped-call]
+    assert fast is not None and core is not None
+    assume(moment.tzinfo is not None and moment.utcoffset() is not None)
+    try:
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            fast(moment)
+        return
+    assert fast(moment) == core(naive)
+    assert fast(None) is None
+    with pytest.raises(InvalidInput):
+        fast(naive)
 
 
 def test_a_missing_row_reads_as_none(engine: Engine) -> None:

@@ -5,7 +5,7 @@ Plain immutable values and rules; nothing here knows about a database.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,8 +25,15 @@ MAX_CAPACITY = 1_000_000_000
 MAX_ID_LENGTH = 64
 
 
+#: uuid4's layout: version nibble 4, variant bits 10 (RFC 9562), everything else random.
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
+
+
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A random id, the hex of a version-4 UUID, built without a ``uuid.UUID`` object (a quarter
+    of the cost, on every hold and payment)."""
+    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
 
 
 def check_id(value: object, *, field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -90,6 +91,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput("datetimes stored by bookcore must be timezone-aware", value=value)
         return value.astimezone(UTC).replace(tzinfo=None)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        check = self.process_bind_param
+
+        def to_text(value: Any) -> str | None:
+            # SQLite's DATETIME text ("2026-01-20 05:45:36.000000") in one step: SQLAlchemy's own
+            # formatter builds a dict per value, and every hold and payment binds several.
+            if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            naive = check(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return to_text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

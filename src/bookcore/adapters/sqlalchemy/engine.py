@@ -78,7 +78,16 @@ def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
     # statement's error. (SQLAlchemy's "begin" event recipe runs it as a full statement execution
     # outside that handling: it was a third of an empty transaction's cost.)
     engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
+    # COMMIT as a statement, too: pysqlite's commit() compiles a fresh "COMMIT" every time, while
+    # execute() reuses the connection's cached statement (8 µs of a 200 µs hold, measured).
+    engine.dialect.do_commit = _commit  # type: ignore[method-assign]
 
 
 def _begin_immediate(dbapi_connection: Any) -> None:
     dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE")
+
+
+def _commit(dbapi_connection: Any) -> None:
+    connection = dbapi_connection.driver_connection
+    if connection.in_transaction:  # as pysqlite's commit(): nothing to do outside a transaction
+        connection.execute("COMMIT")

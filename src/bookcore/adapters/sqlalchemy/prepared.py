@@ -134,20 +134,20 @@ class _Plan:
         try:
             cursor = pooled.cursor()
             cursor.execute(self._sql, values)
-            rows = self._read(cursor) if self._columns else []
-            return PreparedResult(cursor.rowcount, self._columns, rows)
+            result = PreparedResult(cursor.rowcount, self._columns,
+                                    self._read(cursor) if self._columns else [])
+            cursor.close()
+            return result
         except self._dbapi_error as error:
+            _close_quietly(cursor)
             raise self._failure(connection, pooled, cursor, values, error) from error
         except BaseException as error:
+            _close_quietly(cursor)
             if not isinstance(error, Exception):
                 # Interrupted inside the driver (Ctrl-C, SystemExit): the connection's state is
                 # unknown, so it must never be reused. Core does the same.
                 connection.invalidate(error)
             raise
-        finally:
-            if cursor is not None:
-                with contextlib.suppress(Exception):
-                    cursor.close()  # on a lost connection this fails too; the first error matters
 
     def _read(self, cursor: Any) -> list[Sequence[Any]]:
         fetched = cursor.fetchall()
@@ -179,6 +179,13 @@ class _Plan:
         wrapped = DBAPIError.instance(self._sql, values, error, self._dbapi_error,
                                       connection_invalidated=lost, dialect=self._dialect)
         return translate(wrapped, during="transaction")
+
+
+def _close_quietly(cursor: Any) -> None:
+    """On a lost connection closing fails too; the error that brought us here is the one to raise."""
+    if cursor is not None:
+        with contextlib.suppress(Exception):
+            cursor.close()
 
 
 class PreparedResult:
