@@ -69,7 +69,6 @@ def _item_for(uow: UnitOfWork, item_id: str, customer_id: str) -> ItemForCustome
 
 def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantity: int,
            promo_code: str | None, charges: Charges, now: datetime, lock_promo: bool) -> Pricing:
-    item = found.item
     promo, usage = None, NO_USAGE
     if promo_code is not None:
         code = normalize_code(promo_code)
@@ -77,7 +76,7 @@ def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantit
         if promo is not None:
             usage = uow.bookings.promo_usage(code, customer_id, now)
     return calculate_pricing(
-        unit_price=item.unit_price, quantity=quantity, currency=item.currency, now=now,
+        unit_price=found.unit_price, quantity=quantity, currency=found.currency, now=now,
         promo_code=promo_code, promo=promo, promo_usage=usage, fees=charges.fees,
         tax_percent=charges.tax_percent,
         wallet_balance=found.wallet_balance,

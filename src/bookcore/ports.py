@@ -13,7 +13,10 @@ from bookcore.promos import PromoCode, PromoUsage
 
 
 class ItemForCustomer(NamedTuple):
-    item: InventoryItem
+    """What pricing a hold needs of an item and of the customer buying it."""
+
+    unit_price: Decimal
+    currency: str
     #: The customer's wallet balance in the item's currency (0 without a wallet).
     wallet_balance: Decimal
 
@@ -25,8 +28,8 @@ class InventoryRepository(Protocol):
     def get(self, item_id: str) -> InventoryItem | None: ...
 
     def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
-        """The item and the customer's wallet balance in its currency, in one read: all that
-        pricing a hold needs, fetched in one round trip on the hottest path."""
+        """The item's price and the customer's wallet balance in its currency, in one read: all
+        that pricing a hold needs, fetched in one round trip on the hottest path."""
 
     def take(self, item_id: str, quantity: int) -> bool:
         """Atomically lower ``available`` by ``quantity`` if at least that much is free."""

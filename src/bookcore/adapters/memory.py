@@ -72,7 +72,8 @@ class _InventoryRepository:
         item = self._tables.items.get(item_id)
         if item is None:
             return None
-        return ItemForCustomer(item, self._tables.balances.get((customer_id, item.currency), ZERO))
+        return ItemForCustomer(item.unit_price, item.currency,
+                               self._tables.balances.get((customer_id, item.currency), ZERO))
 
     def take(self, item_id: str, quantity: int) -> bool:
         item = self._tables.items.get(item_id)

@@ -34,7 +34,8 @@ RELEASE_CHUNK = 200
 # compiled once per dialect, executed on the transaction's cursor (see prepared.py for why).
 _ITEM = Prepared(select(inventory_items).where(inventory_items.c.id == bindparam("item_id")))
 _ITEM_FOR_CUSTOMER = Prepared(
-    select(inventory_items, wallet_accounts.c.balance.label("wallet_balance"))
+    select(inventory_items.c.unit_price, inventory_items.c.currency,
+           wallet_accounts.c.balance.label("wallet_balance"))
     .select_from(inventory_items.outerjoin(wallet_accounts, and_(
         wallet_accounts.c.customer_id == bindparam("customer_id"),
         wallet_accounts.c.currency == inventory_items.c.currency)))
@@ -79,9 +80,9 @@ class SqlInventoryRepository:
                            ).mappings().first()
         if row is None:
             return None
-        balance = row["wallet_balance"]
-        return ItemForCustomer(rows.item_from(row),
-                               ZERO if balance is None else quantize(balance, row["currency"]))
+        currency, balance = row["currency"], row["wallet_balance"]
+        return ItemForCustomer(quantize(row["unit_price"], currency), currency,
+                               ZERO if balance is None else quantize(balance, currency))
 
     def take(self, item_id: str, quantity: int) -> bool:
         result = self._db.run(_TAKE, {"item_id": item_id, "quantity": quantity})
