@@ -634,3 +634,25 @@ def test_raw_inserts_through_the_table_refuse_naive_datetimes_too(engine: Engine
            "currency": "INR", "starts_at": datetime(2026, 1, 1)}
     with pytest.raises(StatementError, match="timezone-aware"), engine.begin() as connection:
         connection.execute(insert(inventory_items).values(row))
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+def test_the_pool_hands_out_the_connection_used_last(backend: str, tmp_path: Path) -> None:
+    # LIFO keeps one connection's caches warm (SQLite's page cache survives when it wrote last).
+    engine = fresh_engine(backend, tmp_path)
+    first, second = engine.raw_connection(), engine.raw_connection()
+    drivers = [first.driver_connection, second.driver_connection]
+    first.close()
+    second.close()
+    again = engine.raw_connection()
+    assert again.driver_connection is drivers[1]
+    again.close()
+    engine.dispose()
+
+
+def test_an_explicit_pool_choice_is_left_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pool.db'}"
+    assert create_engine_for(url).pool._pool.use_lifo is True  # type: ignore[attr-defined]
+    assert create_engine_for(url, pool_use_lifo=False).pool._pool.use_lifo is False  # type: ignore[attr-defined]
+    assert isinstance(create_engine_for(url, poolclass=NullPool).pool, NullPool)
+    assert create_engine_for("sqlite://").pool.__class__.__name__ == "SingletonThreadPool"

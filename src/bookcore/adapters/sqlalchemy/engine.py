@@ -28,15 +28,31 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     except ArgumentError as error:
         raise InvalidInput("not a database URL", url=_masked(url)) from error
     if backend == "sqlite":
+        if _is_file(parsed):  # in-memory databases get a single-connection pool, not a queue
+            _reuse_warm_connections(options)
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
     # survive a dead pooled connection (see bookcore.transactions).
     options.setdefault("isolation_level", "READ COMMITTED")
+    _reuse_warm_connections(options)
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return _create(parsed, options)
+
+
+def _reuse_warm_connections(options: dict[str, Any]) -> None:
+    """Hand out the connection used last (LIFO), not the one idle longest (SQLAlchemy's default).
+
+    Its caches are warm: a SQLite connection keeps its page cache when it was the last writer
+    (FIFO rotation meant a cold cache nearly every transaction: holds on 1,000 items over 1M
+    bookings at 16 clients ran at 0.64 of raw SQL with FIFO, 0.83 with LIFO), a server session
+    its plans and catalog caches; and connections left over after a burst go idle and can be
+    recycled. Only for the default queue pool; an explicit ``poolclass`` is left alone.
+    """
+    if "poolclass" not in options and "pool" not in options:
+        options.setdefault("pool_use_lifo", True)
 
 
 def _create(url: URL, options: dict[str, Any]) -> Engine:
