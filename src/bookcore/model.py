@@ -211,15 +211,15 @@ class RefundMode(StrEnum):
     ORIGINAL = "original"
 
 
+_REFUND_MODES = frozenset(member.value for member in RefundMode)
+
+
 def check_refund_mode(mode: object, *, field: str) -> RefundMode:
     """A ``RefundMode``, or its value (``"wallet"``); anything else is ``InvalidInput``."""
     if isinstance(mode, str) and mode in _REFUND_MODES:
         return RefundMode(mode)
     raise InvalidInput(f"{field} must be a RefundMode", field=field, value=mode,
                        allowed=sorted(_REFUND_MODES))
-
-
-_REFUND_MODES = frozenset(member.value for member in RefundMode)
 
 
 class Refund(FrozenModel):

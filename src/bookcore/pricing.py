@@ -147,16 +147,14 @@ def _rebuild_snapshot(data: Any) -> Pricing:
         data[name] = _stored_amount(data[name])
     if type(data["currency"]) is not str or type(data["quantity"]) is not int:
         raise TypeError("not a snapshot's types")
-    fee_lines = data["fee_lines"]
-    if fee_lines:
-        data["fee_lines"] = tuple(FeeLine(name, _stored_amount(amount))
-                                  for name, amount in fee_lines if type(name) is str)
-        if len(data["fee_lines"]) != len(fee_lines):
-            raise TypeError("a fee line without a name")
-    elif fee_lines == []:
-        data["fee_lines"] = ()
-    else:
+    if type(data["fee_lines"]) is not list:
         raise TypeError("fee_lines is not a list")
+    lines = []
+    for name, amount in data["fee_lines"]:  # a line that is not a pair raises here
+        if type(name) is not str:
+            raise TypeError("a fee line's name is not a string")
+        lines.append(FeeLine(name, _stored_amount(amount)))
+    data["fee_lines"] = tuple(lines)
     if data["promo_code"] is not None and type(data["promo_code"]) is not str:
         raise TypeError("promo_code is not a string")
     if data["promo_refusal"] is not None:

@@ -17,11 +17,11 @@ from bookcore.transactions import in_transaction, read
 MAX_REASON_LENGTH = 200
 
 
-def check_reason(reason: object) -> str:
-    """A ledger line's reason: text, kept to its first ``MAX_REASON_LENGTH`` characters."""
+def _check_reason(reason: object) -> str:
+    """A ledger line's reason must be words; ``_entry`` keeps its first ``MAX_REASON_LENGTH``."""
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason must be a non-empty string", value=reason)
-    return reason[:MAX_REASON_LENGTH]
+    return reason
 
 
 def _entry(kind: WalletEntryKind, *, customer_id: str, currency: str, amount: Decimal, reason: str,
@@ -60,7 +60,7 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
-    reason = check_reason(reason)
+    reason = _check_reason(reason)
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
@@ -76,7 +76,7 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
     """Take money out of a wallet (a correction or payout). ``InsufficientWalletBalance`` if short."""
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
-    reason = check_reason(reason)
+    reason = _check_reason(reason)
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
