@@ -12,6 +12,7 @@ import pytest
 from bookcore.catalog import add_promo_code
 from bookcore.clock import ManualClock
 from bookcore.errors import (
+    CurrencyMismatch,
     IdempotencyConflict,
     InsufficientInventory,
     InvalidInput,
@@ -113,6 +114,33 @@ def test_hold_prices_through_the_single_pricing_function(world: World, uow: Unit
     assert booking.pricing.wallet_applied == Decimal("500.00")
     assert booking.pricing.gateway_payable == Decimal("3110.80")
     assert world.booking(booking.id).pricing == quoted
+
+
+def test_a_hold_reads_only_the_buyers_wallet_in_the_items_currency(world: World) -> None:
+    # The capacity, price and wallet are read in one UPDATE ... RETURNING; its wallet subquery must
+    # match the item's currency and the buyer, not any wallet row.
+    world.item(price="1000.00", currency="INR")
+    world.fund("alice", "500.00", currency="USD")
+    world.fund("bob", "700.00", currency="INR")
+    assert world.hold("alice").pricing.wallet_applied == Decimal("0.00")
+    world.fund("alice", "200.00", currency="INR")
+    booking = world.hold("alice")
+    assert (booking.pricing.wallet_applied, booking.pricing.gateway_payable) == (
+        Decimal("200.00"), Decimal("800.00"))
+    assert world.hold("bob").pricing.wallet_applied == Decimal("700.00")
+    assert world.available() == 2
+
+
+def test_a_hold_its_pricing_refuses_takes_no_capacity(world: World) -> None:
+    # Capacity is taken before pricing runs, in the same transaction: a refusal must undo it.
+    world.item(capacity=2)
+    usd_fee = Charges(fees=(Fee(name="service", kind=FeeKind.FIXED, value=Decimal("5.00"),
+                                currency="USD"),))
+    with pytest.raises(CurrencyMismatch):
+        world.hold("alice", charges=usd_fee)
+    assert world.available() == 2
+    assert world.hold("alice").status is BookingStatus.HELD
+    assert world.available() == 1
 
 
 def test_unknown_item_is_refused(world: World) -> None:

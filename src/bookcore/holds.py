@@ -26,7 +26,7 @@ from bookcore.model import (
     new_id,
 )
 from bookcore.ports import ItemForCustomer, UnitOfWork
-from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing
+from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
 from bookcore.transactions import in_transaction, read
 from bookcore.values import FrozenModel
@@ -124,12 +124,12 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     (outcome ``exists``); the same id for a different request raises ``IdempotencyConflict``.
     Raises ``InsufficientInventory`` when the item cannot cover ``quantity``.
     """
+    check_id(item_id, field="item_id")
     check_id(customer_id, field="customer_id")
     check_hold_ttl(hold_ttl)
     if booking_id is not None:
         check_id(booking_id, field="booking_id")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise InvalidInput("quantity must be a positive int", value=quantity)
+    check_quantity(quantity)  # before the statement that takes capacity binds it
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
@@ -139,11 +139,11 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise IdempotencyConflict("booking id already used for a different hold",
                                           booking_id=booking_id)
             return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
-        pricing = _price(uow, found=_item_for(uow, item_id, customer_id), customer_id=customer_id,
-                         quantity=quantity,
-                         promo_code=promo_code, charges=charges, now=now,
-                         lock_promo=promo_code is not None)
-        if not uow.inventory.take(item_id, quantity):
+        # Capacity first, reading the price and wallet in the same statement; the pricing below
+        # is in this transaction, so a refusal there gives the capacity back with the rollback.
+        found = uow.inventory.take_for_customer(item_id, customer_id, quantity)
+        if found is None:
+            found = _item_for(uow, item_id, customer_id)
             reclaimed = uow.bookings.expire_lapsed(now, RECLAIM_LIMIT, item_id=item_id)
             release_expired(uow, events, reclaimed, now)
             if not (reclaimed and uow.inventory.take(item_id, quantity)):
@@ -151,6 +151,9 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise InsufficientInventory(
                     "not enough capacity left for this hold", item_id=item_id, requested=quantity,
                     available=current.available if current else 0)
+        pricing = _price(uow, found=found, customer_id=customer_id, quantity=quantity,
+                         promo_code=promo_code, charges=charges, now=now,
+                         lock_promo=promo_code is not None)
         # Every field was checked above (ids, quantity, aware ``now``, ttl) or computed by bookcore.
         booking = Booking.trusted(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
                                   quantity=quantity, status=BookingStatus.HELD, pricing=pricing,

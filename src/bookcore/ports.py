@@ -34,6 +34,11 @@ class InventoryRepository(Protocol):
     def take(self, item_id: str, quantity: int) -> bool:
         """Atomically lower ``available`` by ``quantity`` if at least that much is free."""
 
+    def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
+        """``take``, and what ``get_for_customer`` reads, in one statement where the store can
+        (UPDATE ... RETURNING): a hold's whole read and write on its hottest row. None, with
+        nothing taken, when the item is missing or short."""
+
     def release(self, item_id: str, quantity: int) -> None:
         """Give ``quantity`` back; never above capacity (``StorageError`` if it would be)."""
 

@@ -174,7 +174,7 @@ def _stored_amount(text: object) -> Decimal:
     return number
 
 
-def _validate_quantity(quantity: object) -> int:
+def check_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise InvalidInput("quantity must be an int", value=quantity)
     if not 1 <= quantity <= MAX_QUANTITY:
@@ -224,7 +224,7 @@ def calculate_pricing(
     if type(now) is not datetime or now.tzinfo is not UTC:
         now = ensure_utc(now)
     price = parse_amount(unit_price, currency, field="unit_price")
-    count = _validate_quantity(quantity)
+    count = check_quantity(quantity)
     tax_rate = parse_percent(tax_percent, field="tax_percent")
     balance = parse_amount(wallet_balance, currency, field="wallet_balance")
 

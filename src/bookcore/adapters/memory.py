@@ -82,6 +82,9 @@ class _InventoryRepository:
         self._tables.items[item_id] = item.model_copy(update={"available": item.available - quantity})
         return True
 
+    def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
+        return self.get_for_customer(item_id, customer_id) if self.take(item_id, quantity) else None
+
     def release(self, item_id: str, quantity: int) -> None:
         item = self._tables.items[item_id]
         if item.available + quantity > item.capacity:

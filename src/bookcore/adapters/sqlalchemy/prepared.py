@@ -30,7 +30,8 @@ from typing import Any
 from sqlalchemy import Executable
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.expression import ReturnsRows
 
 from bookcore.adapters.sqlalchemy.errors import translate
 from bookcore.errors import BookcoreError, StorageError
@@ -99,7 +100,8 @@ class _Plan:
             constant = bind.effective_value
             sources.append((name, False, constant if process is None else process(constant), None))
         self._sources: tuple[tuple[str, bool, Any, _Processor], ...] = tuple(sources)
-        selected = list(statement.selected_columns) if isinstance(statement, Select) else []
+        # A SELECT's columns, or an UPDATE/INSERT's RETURNING columns (none without RETURNING).
+        selected = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
         keys = [column.key for column in selected]
         if None in keys:
             raise TypeError("every selected column needs a name (label expressions)")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Executable, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy import Executable, Table, and_, bindparam, case, insert, literal_column, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from bookcore.adapters.sqlalchemy import rows
@@ -44,6 +44,19 @@ _TAKE = Prepared(update(inventory_items)
          .where(inventory_items.c.id == bindparam("item_id"),
                 inventory_items.c.available >= bindparam("quantity"))
          .values(available=inventory_items.c.available - bindparam("quantity")))
+# A hold's read and write in one statement, where the dialect has UPDATE ... RETURNING. The wallet
+# subquery names the item's currency literally: SQLite renders RETURNING columns unqualified, and
+# an unqualified ``currency`` inside the subquery would be the wallet's own.
+_TAKE_FOR_CUSTOMER = Prepared(
+    update(inventory_items)
+    .where(inventory_items.c.id == bindparam("item_id"),
+           inventory_items.c.available >= bindparam("quantity"))
+    .values(available=inventory_items.c.available - bindparam("quantity"))
+    .returning(inventory_items.c.unit_price, inventory_items.c.currency,
+               select(wallet_accounts.c.balance)
+               .where(wallet_accounts.c.customer_id == bindparam("customer_id"),
+                      wallet_accounts.c.currency == literal_column("inventory_items.currency"))
+               .scalar_subquery().label("wallet_balance")))
 _RELEASE = Prepared(update(inventory_items)
             .where(inventory_items.c.id == bindparam("item_id"),
                    inventory_items.c.available + bindparam("quantity") <= inventory_items.c.capacity)
@@ -59,6 +72,12 @@ _INSERT_ENTRY = Prepared(insert(wallet_entries))
 _INSERT_PAYMENT = Prepared(insert(payments))
 _INSERT_REFUND = Prepared(insert(refunds))
 _PAYMENT_BY_KEY = Prepared(select(payments).where(payments.c.idempotency_key == bindparam("key")))
+
+
+def _item_for_customer(row: Mapping[str, Any]) -> ItemForCustomer:
+    currency, balance = row["currency"], row["wallet_balance"]
+    return ItemForCustomer(quantize(row["unit_price"], currency), currency,
+                           ZERO if balance is None else quantize(balance, currency))
 
 
 class SqlInventoryRepository:
@@ -78,15 +97,18 @@ class SqlInventoryRepository:
     def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
         row = self._db.run(_ITEM_FOR_CUSTOMER, {"item_id": item_id, "customer_id": customer_id}
                            ).mappings().first()
-        if row is None:
-            return None
-        currency, balance = row["currency"], row["wallet_balance"]
-        return ItemForCustomer(quantize(row["unit_price"], currency), currency,
-                               ZERO if balance is None else quantize(balance, currency))
+        return None if row is None else _item_for_customer(row)
 
     def take(self, item_id: str, quantity: int) -> bool:
         result = self._db.run(_TAKE, {"item_id": item_id, "quantity": quantity})
         return bool(result.rowcount == 1)
+
+    def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
+        if not self._db.update_returning:  # MariaDB/MySQL: the UPDATE's row lock keeps the read true
+            return self.get_for_customer(item_id, customer_id) if self.take(item_id, quantity) else None
+        row = self._db.run(_TAKE_FOR_CUSTOMER, {"item_id": item_id, "customer_id": customer_id,
+                                                "quantity": quantity}).mappings().first()
+        return None if row is None else _item_for_customer(row)
 
     def release(self, item_id: str, quantity: int) -> None:
         result = self._db.run(_RELEASE, {"item_id": item_id, "quantity": quantity})

@@ -11,6 +11,8 @@ from bookcore.adapters.sqlalchemy.prepared import Prepared
 
 class Runner(Protocol):
     dialect_name: str
+    #: The dialect runs UPDATE ... RETURNING (SQLite 3.35+, PostgreSQL; not MariaDB/MySQL).
+    update_returning: bool
 
     def run(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
         """Execute in the current transaction, translating driver errors; the driver's Result."""

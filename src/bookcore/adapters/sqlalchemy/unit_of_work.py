@@ -33,6 +33,7 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect_name = engine.dialect.name
+        self.update_returning = bool(engine.dialect.update_returning)
         self.committed = False
         self._connection: Connection | None = None
         self.inventory = SqlInventoryRepository(self)
