@@ -389,6 +389,50 @@ def test_work_is_rolled_back_unless_committed(engine: Engine) -> None:
     assert stored(engine, lambda uow: [i.id for i in uow.inventory.list()]) == ["failed", "kept"]
 
 
+def test_core_and_prepared_statements_share_one_transaction(engine: Engine) -> None:
+    """The unit of work drives its transaction on the pooled connection and opens a Core
+    connection only for Core statements; both kinds must land in, and leave with, one transaction."""
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.inventory.add(item("room", capacity=5))  # Core
+        uow.commit()
+    with uow:
+        assert uow.inventory.take("room", 2)  # prepared, before any Core statement
+        uow.inventory.add(item("suite"))  # Core joins the same transaction
+        uow.rollback()
+        assert uow.inventory.take("room", 1)  # a new transaction after the rollback
+        uow.commit()
+        uow.inventory.add(item("hall"))  # and after the commit, through Core
+        assert uow.inventory.take("hall", 3)
+    assert uow.committed  # it committed once, mid-block
+    assert stored(engine, lambda uow: [(i.id, i.available) for i in uow.inventory.list()]) == [
+        ("room", 4)]
+    with uow:
+        uow.inventory.add(item("hall"))
+        assert uow.inventory.take("hall", 3)
+        uow.commit()
+    assert stored(engine, lambda uow: [(i.id, i.available) for i in uow.inventory.list()]) == [
+        ("hall", 2), ("room", 4)]
+
+
+def test_a_connection_lost_under_a_prepared_statement_is_never_reused(server_engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(server_engine)
+    with uow:
+        uow.inventory.add(item())
+        uow.commit()
+    with uow:
+        assert uow.inventory.take("room", 1)
+        session = uow.run(text(session_query(uow.dialect_name))).scalar()
+        _kill_and_wait(server_engine, [int(session)])
+        with pytest.raises(TransientConflict):
+            uow.inventory.take("room", 1)  # prepared: the driver error is judged a lost connection
+        with pytest.raises(TransientConflict):
+            uow.inventory.get("room")  # the transaction is gone; nothing runs on the dead session
+    with uow:  # the pool hands out a healthy connection, and nothing of the lost one committed
+        found = uow.inventory.get("room")
+        assert found is not None and found.available == found.capacity
+
+
 def test_a_unit_of_work_refuses_to_be_used_outside_or_inside_itself(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with pytest.raises(StorageError):

@@ -100,7 +100,10 @@ def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
 
 
 def _begin_immediate(dbapi_connection: Any) -> None:
-    dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE")
+    connection = dbapi_connection.driver_connection
+    # Already open when the unit of work began it and a Core connection joins it (unit_of_work.py).
+    if not connection.in_transaction:
+        connection.execute("BEGIN IMMEDIATE")
 
 
 def _commit(dbapi_connection: Any) -> None:

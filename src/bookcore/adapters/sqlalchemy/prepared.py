@@ -10,11 +10,11 @@ event dispatch) cost more than the driver call itself: about 60% of a hold's CPU
 - parameters and results go through the very processors SQLAlchemy would use
   (``TypeEngine.dialect_impl(dialect).bind_processor`` / ``result_processor``), so bookcore's column
   types (exact money, aware UTC) apply unchanged;
-- it runs inside the unit of work's SQLAlchemy transaction, on the same pooled connection;
+- it runs inside the unit of work's transaction, on its pooled connection;
 - a driver error is judged by the dialect's own ``is_disconnect``; a lost connection is
-  invalidated through ``Connection.invalidate`` (so the pool never hands it out again), and the
-  error is wrapped with ``DBAPIError.instance`` exactly as Core wraps it, then translated as
-  every other error is. The torture run (connections killed mid-transaction) proves this path.
+  invalidated with the pool (so it never hands it out again), and the error is wrapped with
+  ``DBAPIError.instance`` exactly as Core wraps it, then translated as every other error is
+  (``driver_failure``). The torture run (connections killed mid-transaction) proves this path.
 
 Anything a plan cannot reproduce faithfully (expanding IN lists, escaped bind names, literal
 binds, statements whose compiled form depends on the values) is refused when the plan is built,
@@ -28,12 +28,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Executable
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ReturnsRows
 
-from bookcore.adapters.sqlalchemy.errors import translate
+from bookcore.adapters.sqlalchemy.errors import During, translate
 from bookcore.errors import BookcoreError, StorageError
 
 _Processor = Callable[[Any], Any] | None
@@ -59,8 +60,9 @@ class Prepared:
             raise TypeError("Prepared needs a SQLAlchemy Core statement")
         self.statement = statement
 
-    def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> PreparedResult:
-        dialect = connection.dialect
+    def execute(self, pooled: PoolProxiedConnection, engine: Engine,
+                parameters: Mapping[str, Any]) -> PreparedResult:
+        dialect = engine.dialect
         plans: dict[tuple[Prepared, tuple[str, ...]], _Plan] | None = getattr(dialect, _PLANS, None)
         if plans is None:
             plans = {}
@@ -69,7 +71,7 @@ class Prepared:
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _Plan(self.statement, dialect, key[1])
-        return plan.execute(connection, parameters)
+        return plan.execute(pooled, engine, parameters)
 
 
 class _Plan:
@@ -129,9 +131,9 @@ class _Plan:
             return tuple(values)
         return {source[0]: value for source, value in zip(self._sources, values, strict=True)}
 
-    def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> PreparedResult:
+    def execute(self, pooled: PoolProxiedConnection, engine: Engine,
+                parameters: Mapping[str, Any]) -> PreparedResult:
         values = self._parameters(parameters)
-        pooled = connection.connection  # the checked-out DBAPI connection, inside our transaction
         cursor = None
         try:
             cursor = pooled.cursor()
@@ -142,13 +144,14 @@ class _Plan:
             return result
         except self._dbapi_error as error:
             _close_quietly(cursor)
-            raise self._failure(connection, pooled, cursor, values, error) from error
+            raise driver_failure(engine, pooled, error, self._sql, values, cursor=cursor,
+                                 during="transaction") from error
         except BaseException as error:
             _close_quietly(cursor)
-            if not isinstance(error, Exception):
+            if not isinstance(error, Exception) and pooled.is_valid:
                 # Interrupted inside the driver (Ctrl-C, SystemExit): the connection's state is
                 # unknown, so it must never be reused. Core does the same.
-                connection.invalidate(error)
+                pooled.invalidate(error)
             raise
 
     def _read(self, cursor: Any) -> list[Sequence[Any]]:
@@ -169,18 +172,22 @@ class _Plan:
             rows.append(values)
         return rows
 
-    def _failure(self, connection: Connection, pooled: Any, cursor: Any, values: Any,
-                 error: Exception) -> Exception:
-        lost = self._dialect.is_disconnect(error, pooled, cursor)  # type: ignore[arg-type]
-        if lost and not connection.invalidated:
-            # What Core does on a disconnect (Connection._handle_dbapi_exception): connections
-            # opened before now are replaced on their next checkout (a restarted server dropped
-            # them all), and this one is discarded. The pool has no public spelling of the first.
-            connection.engine.pool._invalidate(pooled, error)
-            connection.invalidate(error)
-        wrapped = DBAPIError.instance(self._sql, values, error, self._dbapi_error,
-                                      connection_invalidated=lost, dialect=self._dialect)
-        return translate(wrapped, during="transaction")
+
+
+def driver_failure(engine: Engine, pooled: PoolProxiedConnection | None, error: Exception,
+                   statement: str | None, parameters: Any, *, during: During,
+                   cursor: Any = None) -> Exception:
+    """What Core does with a driver error (``Connection._handle_dbapi_exception``): judge it with
+    the dialect's ``is_disconnect``; on a lost connection, replace every connection opened before
+    now on its next checkout (a restarted server dropped them all; the pool has no public
+    spelling of this) and discard this one; wrap it as Core would; then translate it."""
+    dialect = engine.dialect
+    lost = dialect.is_disconnect(error, pooled, cursor)  # type: ignore[arg-type]
+    if lost and pooled is not None and pooled.is_valid:
+        engine.pool._invalidate(pooled, error)
+    wrapped = DBAPIError.instance(statement, parameters, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=lost, dialect=dialect)
+    return translate(wrapped, during=during)
 
 
 def _close_quietly(cursor: Any) -> None:
