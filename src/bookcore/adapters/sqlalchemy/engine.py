@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 from bookcore.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_TURNSTILES: WeakKeyDictionary[Engine, Turnstile] = WeakKeyDictionary()
+
+
+def turnstile_for(engine: Engine) -> Turnstile | None:
+    """The turnstile units of work on ``engine`` pass one at a time (SQLite files), or None."""
+    return _TURNSTILES.get(engine)
 
 
 def create_engine_for(url: str, **options: Any) -> Engine:
@@ -32,6 +41,8 @@ def create_engine_for(url: str, **options: Any) -> Engine:
             _reuse_warm_connections(options)
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
+        if _is_file(parsed):  # one writer at a time anyway: queue in arrival order (turnstile.py)
+            _TURNSTILES[engine] = Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
     # survive a dead pooled connection (see bookcore.transactions).
