@@ -2,7 +2,7 @@
 
 The transaction is driven through the dialect (``do_begin``, ``do_commit``, ``do_rollback``) on
 the pooled DBAPI connection, as Core drives it, without Core's per-transaction objects: a
-``Connection``, its ``RootTransaction`` and their event dispatch cost more than half of an empty
+``Connection``, its ``RootTransaction`` and their event dispatch cost a third of an empty
 transaction on SQLite, and holds and payments run thousands a second. A Core ``Connection`` is
 opened on the same pooled connection only when a statement needs Core (anything not
 ``Prepared``). Pool events, reset-on-return and invalidation behave as under Core; engine-level
