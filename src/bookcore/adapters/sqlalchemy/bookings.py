@@ -69,7 +69,7 @@ class SqlBookingRepository:
                   .with_for_update(skip_locked=True))
         expire = (update(bookings).where(bookings.c.status == HELD)
                   .values(status=BookingStatus.EXPIRED.value, expired_at=now))
-        if self._db.dialect_name in ("mysql", "mariadb"):  # no UPDATE ... RETURNING there
+        if not self._db.update_returning:  # MariaDB/MySQL, SQLite before 3.35
             picked = self._db.run(chosen).all()
             if picked:
                 result = self._db.run(expire.where(bookings.c.id.in_([row.id for row in picked])))

@@ -37,11 +37,12 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     except ArgumentError as error:
         raise InvalidInput("not a database URL", url=_masked(url)) from error
     if backend == "sqlite":
-        if _is_file(parsed):  # in-memory databases get a single-connection pool, not a queue
+        file_backed = _is_file(parsed)  # in-memory databases get a single-connection pool
+        if file_backed:
             _reuse_warm_connections(options)
         engine = _create(parsed, options)
-        _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
-        if _is_file(parsed):  # one writer at a time anyway: queue in arrival order (turnstile.py)
+        _make_sqlite_transactional(engine, file_backed=file_backed)
+        if file_backed:  # one writer at a time anyway: queue in arrival order (turnstile.py)
             _TURNSTILES[engine] = Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already

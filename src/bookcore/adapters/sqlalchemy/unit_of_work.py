@@ -51,7 +51,6 @@ class SqlAlchemyUnitOfWork:
         self._core: Connection | None = None  # opened for Core statements only
         self._open = False  # a transaction is open on the pooled connection
         self._turnstile = turnstile_for(engine)  # SQLite files: one transaction at a time
-        self._in_turn = False
         self.inventory = SqlInventoryRepository(self)
         self.bookings = SqlBookingRepository(self)
         self.wallets = SqlWalletRepository(self)
@@ -64,24 +63,17 @@ class SqlAlchemyUnitOfWork:
         if self._pooled is not None:
             raise StorageError("this unit of work is already in a transaction; use another one")
         self.committed = False
-        if self._turnstile is not None:
-            if not self._turnstile.enter():
-                raise TransientConflict("the database stayed busy; run it again",
-                                        reason=f"waited {self._turnstile.timeout:g} s for a turn")
-            self._in_turn = True
-        try:
-            pooled = self.engine.raw_connection()
-        except SQLAlchemyError as error:  # the pool's own refusals (timed out waiting)
-            self._leave_turn()
-            raise translate(error, during="connect") from error
-        except self._driver_error as error:
-            self._leave_turn()
-            raise driver_failure(self.engine, None, error, None, None, during="connect") from error
-        except BaseException:
-            self._leave_turn()
-            raise
-        self._pooled = pooled
-        try:
+        if self._turnstile is not None and not self._turnstile.enter():
+            raise TransientConflict("the database stayed busy; run it again",
+                                    reason=f"waited {self._turnstile.timeout:g} s for a turn")
+        try:  # from here on, _release gives back whatever was taken, the turn included
+            try:
+                pooled = self.engine.raw_connection()
+            except SQLAlchemyError as error:  # the pool's own refusals (timed out waiting)
+                raise translate(error, during="connect") from error
+            except self._driver_error as error:
+                raise driver_failure(self.engine, None, error, None, None, during="connect") from error
+            self._pooled = pooled
             self._begin(pooled, during="connect")
         except BaseException:
             self._release()
@@ -156,10 +148,12 @@ class SqlAlchemyUnitOfWork:
         return self._core
 
     def _release(self) -> None:
+        """End the block: called exactly once for each ``__enter__`` that got its turn."""
         try:
             self._give_back()
         finally:
-            self._leave_turn()  # only once the connection is back and its transaction over
+            if self._turnstile is not None:  # only once the connection is back, its transaction over
+                self._turnstile.leave()
 
     def _give_back(self) -> None:
         pooled, core, still_open = self._pooled, self._core, self._open
@@ -175,8 +169,3 @@ class SqlAlchemyUnitOfWork:
                 pooled.invalidate()
         if pooled.is_valid:
             (core or pooled).close()  # back to the pool (a Core connection closes its pooled one)
-
-    def _leave_turn(self) -> None:
-        if self._in_turn and self._turnstile is not None:
-            self._in_turn = False
-            self._turnstile.leave()
