@@ -45,6 +45,8 @@ class SqlAlchemyUnitOfWork:
         self.engine = engine
         self.dialect_name = engine.dialect.name
         self.update_returning = bool(engine.dialect.update_returning)
+        # SQLAlchemy has no flag for it; of the supported databases only PostgreSQL has it.
+        self.writes_in_ctes = self.dialect_name == "postgresql"
         self.committed = False
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._pooled: PoolProxiedConnection | None = None
