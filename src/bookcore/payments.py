@@ -12,12 +12,15 @@ from decimal import Decimal
 
 from bookcore.clock import Clock, ensure_utc
 from bookcore.errors import (
+    BookcoreError,
     BookingNotFound,
     HoldExpired,
     IdempotencyConflict,
     InsufficientWalletBalance,
     InvalidInput,
     PaymentMismatch,
+    StorageError,
+    TransientConflict,
 )
 from bookcore.logs import Event, event
 from bookcore.model import (
@@ -97,13 +100,26 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     now = ensure_utc(clock.now())
 
     def work(uow: UnitOfWork, events: list[Event]) -> PaymentResult:
-        booking = uow.bookings.get(booking_id, for_update=True)
+        booking, previous = uow.bookings.get_for_payment(booking_id, key)
         if booking is None:
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
-        # Looked up under the booking's lock, so two calls with one key cannot both pass.
-        previous = uow.payments.get_by_key(key)
         if previous is not None:
             return _replay(uow, events, previous, fingerprint, booking)
+        # The key's lookup can miss a call with this key that committed while we waited for the
+        # booking's lock (see ``get_for_payment``). Its payment is the answer then: whatever this
+        # run did or refused does not stand, and running again replays it.
+        try:
+            return settle(uow, events, booking)
+        except IdempotencyConflict as error:  # recording our payment met its key
+            raise _key_just_used(key) from error
+        except StorageError:
+            raise
+        except BookcoreError:  # a refusal, which a committed payment with this key overrides
+            if uow.payments.get_by_key(key) is not None:
+                raise _key_just_used(key) from None
+            raise
+
+    def settle(uow: UnitOfWork, events: list[Event], booking: Booking) -> PaymentResult:
         same_currency(booking.currency, currency, what="payment")
         owed = booking.pricing.gateway_payable
         if gateway != owed:
@@ -123,6 +139,11 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
         return attempt.unplaced(f"booking_{booking.status.value}", unplaced_to)
 
     return in_transaction(uow, work)
+
+
+def _key_just_used(key: str) -> TransientConflict:
+    return TransientConflict("a payment with this idempotency key was just made; run again",
+                             idempotency_key=key)
 
 
 def _replay(uow: UnitOfWork, events: list[Event], previous: Payment, fingerprint: str,

@@ -56,6 +56,14 @@ class BookingRepository(Protocol):
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         """``for_update`` locks the row until the transaction ends."""
 
+    def get_for_payment(self, booking_id: str, idempotency_key: str) -> tuple[Booking | None, Payment | None]:
+        """Lock the booking (as ``get(for_update=True)``) and find the payment made with this key.
+
+        The payment can be missed when it committed while this call waited for the booking's lock
+        (PostgreSQL reads the join as of the statement's start); adding a payment with the same
+        key then raises ``IdempotencyConflict``, and a caller that runs again finds it.
+        """
+
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
         """Write status and timestamps if the stored status is still ``expected_status``."""
 

@@ -111,6 +111,9 @@ class _BookingRepository:
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         return self._tables.bookings.get(booking_id)
 
+    def get_for_payment(self, booking_id: str, idempotency_key: str) -> tuple[Booking | None, Payment | None]:
+        return self._tables.bookings.get(booking_id), self._tables.payments.get(idempotency_key)
+
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
         stored = self._tables.bookings.get(booking.id)
         if stored is None or stored.status is not expected_status:

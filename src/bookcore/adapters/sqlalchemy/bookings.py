@@ -10,10 +10,11 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from bookcore.adapters.sqlalchemy import rows
 from bookcore.adapters.sqlalchemy.prepared import Prepared
+from bookcore.adapters.sqlalchemy.repositories import SqlPaymentRepository
 from bookcore.adapters.sqlalchemy.runner import Runner
-from bookcore.adapters.sqlalchemy.tables import bookings
+from bookcore.adapters.sqlalchemy.tables import bookings, payments
 from bookcore.errors import AlreadyExists, StorageError
-from bookcore.model import Booking, BookingStatus, ExpiredHold
+from bookcore.model import Booking, BookingStatus, ExpiredHold, Payment
 from bookcore.promos import PromoUsage
 
 HELD = BookingStatus.HELD.value
@@ -26,6 +27,13 @@ _SELECT_BY_ID = select(bookings).where(bookings.c.id == bindparam("booking_id"))
 _BY_ID = Prepared(_SELECT_BY_ID)
 # SQLite compiles FOR UPDATE away; its transactions hold the write lock from BEGIN IMMEDIATE.
 _BY_ID_FOR_UPDATE = Prepared(_SELECT_BY_ID.with_for_update())
+_PAYMENT = "payment_"  # the payment's columns beside the booking's, by these names
+# A payment's booking, locked, and the payment already made with its key, in one round trip.
+_BY_ID_FOR_PAYMENT = Prepared(
+    select(bookings, *(column.label(_PAYMENT + column.key) for column in payments.c))
+    .select_from(bookings.outerjoin(payments, payments.c.idempotency_key == bindparam("key")))
+    .where(bookings.c.id == bindparam("booking_id"))
+    .with_for_update(of=bookings))
 _SAVE = Prepared(update(bookings)
          .where(bookings.c.id == bindparam("booking_id"), bookings.c.status == bindparam("expected"))
          .values(status=bindparam("new_status"), confirmed_at=bindparam("confirmed"),
@@ -51,6 +59,20 @@ class SqlBookingRepository:
         query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
         row = self._db.run(query, {"booking_id": booking_id}).mappings().first()
         return rows.booking_from(row) if row else None
+
+    def get_for_payment(self, booking_id: str, idempotency_key: str) -> tuple[Booking | None, Payment | None]:
+        if self._db.dialect_name in ("mysql", "mariadb"):
+            # InnoDB would lock the joined payment's index range as well (no FOR UPDATE OF), and
+            # block other bookings' payments: lock the booking alone, then look the key up.
+            booking = self.get(booking_id, for_update=True)
+            return booking, SqlPaymentRepository(self._db).get_by_key(idempotency_key)
+        row = self._db.run(_BY_ID_FOR_PAYMENT, {"booking_id": booking_id, "key": idempotency_key}
+                           ).mappings().first()
+        if row is None:
+            return None, None
+        paid = row[_PAYMENT + "id"] is not None
+        return rows.booking_from(row), rows.payment_from(
+            {column.key: row[_PAYMENT + column.key] for column in payments.c}) if paid else None
 
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
         result = self._db.run(_SAVE, {
