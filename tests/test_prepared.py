@@ -38,6 +38,9 @@ _TAKE = (update(inventory_items)
          .values(available=inventory_items.c.available - bindparam("quantity")))
 
 
+_TAKE_PREPARED = Prepared(_TAKE)
+
+
 class _Exploding(TypeDecorator[int]):
     """A column type whose bind step fails with something other than a bookcore error."""
 
@@ -157,6 +160,29 @@ def test_the_transaction_still_rolls_back_as_a_whole(engine: Engine) -> None:
         # no commit: leaving the block rolls back what the prepared statement wrote
     with engine.connect() as connection:
         assert connection.execute(select(inventory_items.c.id)).all() == []
+
+
+def test_one_unit_of_work_goes_on_after_failed_statements(engine: Engine) -> None:
+    # Its prepared statements share a cursor; a statement that fails (in binding or in the
+    # database) must leave the next ones, in this block or the next, unaffected.
+    uow, insert_item = SqlAlchemyUnitOfWork(engine), Prepared(insert(inventory_items))
+    with uow:
+        uow.run(insert_item, _item("a"))
+        with pytest.raises(InvalidAmount):
+            uow.run(insert_item, {**_item("float"), "unit_price": 12.5})
+        uow.run(insert_item, _item("b"))
+        uow.commit()
+    with uow, pytest.raises(AlreadyExists):
+        uow.run(insert_item, _item("a"))
+    with uow:
+        assert uow.run(_TAKE_PREPARED, {"item_id": "b", "quantity": 2}).rowcount == 1
+        uow.commit()
+    with uow:
+        assert uow.run(Prepared(select(inventory_items.c.available).where(
+            inventory_items.c.id == bindparam("item_id"))), {"item_id": "b"}).scalar() == 3
+    with engine.connect() as connection:
+        assert connection.execute(select(inventory_items.c.id).order_by(inventory_items.c.id)
+                                  ).scalars().all() == ["a", "b"]
 
 
 def test_statements_whose_sql_depends_on_their_values_are_refused(engine: Engine) -> None:

@@ -60,8 +60,10 @@ class Prepared:
             raise TypeError("Prepared needs a SQLAlchemy Core statement")
         self.statement = statement
 
-    def execute(self, pooled: PoolProxiedConnection, engine: Engine,
-                parameters: Mapping[str, Any]) -> PreparedResult:
+    def execute(self, pooled: PoolProxiedConnection, engine: Engine, parameters: Mapping[str, Any],
+                *, cursor: Any = None) -> PreparedResult:
+        """Run on ``cursor`` (one of ``pooled``'s, left open for the next statement) or on a cursor
+        of its own. After an error the caller should not use ``cursor`` again."""
         dialect = engine.dialect
         plans: dict[tuple[Prepared, tuple[str, ...]], _Plan] | None = getattr(dialect, _PLANS, None)
         if plans is None:
@@ -71,7 +73,7 @@ class Prepared:
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _Plan(self.statement, dialect, key[1])
-        return plan.execute(pooled, engine, parameters)
+        return plan.execute(pooled, engine, parameters, cursor)
 
 
 class _Plan:
@@ -131,16 +133,18 @@ class _Plan:
             return tuple(values)
         return {source[0]: value for source, value in zip(self._sources, values, strict=True)}
 
-    def execute(self, pooled: PoolProxiedConnection, engine: Engine,
-                parameters: Mapping[str, Any]) -> PreparedResult:
+    def execute(self, pooled: PoolProxiedConnection, engine: Engine, parameters: Mapping[str, Any],
+                given_cursor: Any) -> PreparedResult:
         values = self._parameters(parameters)
-        cursor = None
+        cursor = given_cursor
         try:
-            cursor = pooled.cursor()
+            if cursor is None:
+                cursor = pooled.cursor()
             cursor.execute(self._sql, values)
             result = PreparedResult(cursor.rowcount, self._columns,
                                     self._read(cursor) if self._columns else [])
-            cursor.close()
+            if given_cursor is None:
+                cursor.close()
             return result
         except self._dbapi_error as error:
             _close_quietly(cursor)
