@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 from bookcore.money import MAX_AMOUNT, parse_amount, quantize, same_currency
+from bookcore.pricing import calculate_pricing
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("currency", "raw", "expected"), [
@@ -20,6 +24,14 @@ def test_amounts_are_quantized_to_the_currency_minor_unit(currency: str, raw: ob
     amount = parse_amount(raw, currency)
     assert amount == expected
     assert amount.as_tuple().exponent == expected.as_tuple().exponent
+
+
+@pytest.mark.parametrize("raw", ["-0", "-0.00", Decimal("-0"), Decimal("-0E+3")])
+def test_negative_zero_is_zero_and_prints_without_a_sign(raw: object) -> None:
+    amount = parse_amount(raw, "INR")
+    assert str(amount) == "0.00" and not amount.is_signed()
+    assert str(calculate_pricing(unit_price=raw, quantity=2, currency="INR", now=NOW,
+                                 tax_percent=raw, wallet_balance=raw).total_amount) == "0.00"
 
 
 @pytest.mark.parametrize("raw", [19.99, 1.0, True, float("nan"), Decimal("NaN"), Decimal("Infinity"),

@@ -101,7 +101,7 @@ def parse_amount(value: object, currency: str, *, field: str = "amount",
         raise InvalidAmount(f"{field} has more decimal places than {currency} allows",
                             field=field, value=value, currency=currency,
                             minor_units=MINOR_UNITS[currency])
-    return exact
+    return exact if exact else exact.copy_abs()  # "-0" is zero, and must not print as "-0.00"
 
 
 def parse_percent(value: object, *, field: str = "percent") -> Decimal:
@@ -109,7 +109,7 @@ def parse_percent(value: object, *, field: str = "percent") -> Decimal:
     number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
     if not 0 <= number <= 100:
         raise InvalidAmount(f"{field} must be between 0 and 100", field=field, value=value)
-    return number
+    return number if number else number.copy_abs()
 
 
 def same_currency(expected: str, actual: str, *, what: str) -> None:
