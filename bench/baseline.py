@@ -1,7 +1,9 @@
 """The raw-SQL baselines: what a careful hand-written implementation on the bare driver does.
 
 psycopg 3 on PostgreSQL, sqlite3 on SQLite, on bookcore's own schema. Each operation does the same
-work as bookcore's, statement for statement:
+work as bookcore's, with the statements bookcore used when this baseline was written (bookcore has
+since merged some: a hold's read and take on PostgreSQL and SQLite, and on PostgreSQL a payment's
+lock and key lookup, and its debit and ledger line; docs/benchmarks.md says what that is worth):
 
 - hold: read the item's price and the customer's wallet balance (the stored pricing records the
   wallet share) in one joined SELECT, conditional UPDATE of ``available``, INSERT the booking with
