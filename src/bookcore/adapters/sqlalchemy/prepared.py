@@ -23,7 +23,6 @@ and such statements stay on ``Connection.execute``.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -60,10 +59,10 @@ class Prepared:
             raise TypeError("Prepared needs a SQLAlchemy Core statement")
         self.statement = statement
 
-    def execute(self, pooled: PoolProxiedConnection, engine: Engine, parameters: Mapping[str, Any],
-                *, cursor: Any = None) -> PreparedResult:
-        """Run on ``cursor`` (one of ``pooled``'s, left open for the next statement) or on a cursor
-        of its own. After an error the caller should not use ``cursor`` again."""
+    def execute(self, cursor: Any, pooled: PoolProxiedConnection, engine: Engine,
+                parameters: Mapping[str, Any]) -> PreparedResult:
+        """Run on ``cursor``, one of ``pooled``'s. The caller owns it: it stays open for the next
+        statement, and after an error the caller closes it and uses another."""
         dialect = engine.dialect
         plans: dict[tuple[Prepared, tuple[str, ...]], _Plan] | None = getattr(dialect, _PLANS, None)
         if plans is None:
@@ -73,7 +72,7 @@ class Prepared:
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _Plan(self.statement, dialect, key[1])
-        return plan.execute(pooled, engine, parameters, cursor)
+        return plan.execute(cursor, pooled, engine, parameters)
 
 
 class _Plan:
@@ -133,25 +132,17 @@ class _Plan:
             return tuple(values)
         return {source[0]: value for source, value in zip(self._sources, values, strict=True)}
 
-    def execute(self, pooled: PoolProxiedConnection, engine: Engine, parameters: Mapping[str, Any],
-                given_cursor: Any) -> PreparedResult:
+    def execute(self, cursor: Any, pooled: PoolProxiedConnection, engine: Engine,
+                parameters: Mapping[str, Any]) -> PreparedResult:
         values = self._parameters(parameters)
-        cursor = given_cursor
         try:
-            if cursor is None:
-                cursor = pooled.cursor()
             cursor.execute(self._sql, values)
-            result = PreparedResult(cursor.rowcount, self._columns,
-                                    self._read(cursor) if self._columns else [])
-            if given_cursor is None:
-                cursor.close()
-            return result
+            return PreparedResult(cursor.rowcount, self._columns,
+                                  self._read(cursor) if self._columns else [])
         except self._dbapi_error as error:
-            _close_quietly(cursor)
             raise driver_failure(engine, pooled, error, self._sql, values, cursor=cursor,
                                  during="transaction") from error
         except BaseException as error:
-            _close_quietly(cursor)
             if not isinstance(error, Exception) and pooled.is_valid:
                 # Interrupted inside the driver (Ctrl-C, SystemExit): the connection's state is
                 # unknown, so it must never be reused. Core does the same.
@@ -192,13 +183,6 @@ def driver_failure(engine: Engine, pooled: PoolProxiedConnection | None, error: 
     wrapped = DBAPIError.instance(statement, parameters, error, dialect.loaded_dbapi.Error,
                                   connection_invalidated=lost, dialect=dialect)
     return translate(wrapped, during=during)
-
-
-def _close_quietly(cursor: Any) -> None:
-    """On a lost connection closing fails too; the error that brought us here is the one to raise."""
-    if cursor is not None:
-        with contextlib.suppress(Exception):
-            cursor.close()
 
 
 class PreparedResult:

@@ -98,7 +98,7 @@ class SqlAlchemyUnitOfWork:
             if self._cursor is None:
                 self._cursor = self._new_cursor(pooled)
             try:
-                return statement.execute(pooled, self.engine, parameters or {}, cursor=self._cursor)
+                return statement.execute(self._cursor, pooled, self.engine, parameters or {})
             except BaseException:
                 self._drop_cursor()  # whatever state the failure left it in, start afresh
                 raise
