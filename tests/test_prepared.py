@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from bookcore.adapters.sqlalchemy.column_types import UTCDateTime
+from bookcore.adapters.sqlalchemy.column_types import Money, UTCDateTime
 from bookcore.adapters.sqlalchemy.prepared import Prepared
 from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, wallet_accounts
 from bookcore.errors import AlreadyExists, InvalidAmount, InvalidInput, StorageError, TransientConflict
@@ -105,6 +105,31 @@ def test_sqlite_timestamps_are_written_exactly_as_sqlalchemy_writes_them(moment:
     assert fast(None) is None
     with pytest.raises(InvalidInput):
         fast(naive)
+
+
+_ANY_MONEY_VALUE = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(places=3, min_value=-10**15, max_value=10**15),
+    st.builds(lambda digits, exponent: Decimal(digits).scaleb(exponent),
+              st.integers(-10**20, 10**20), st.integers(-8, 8)),
+    st.integers(-10**18, 10**18), st.booleans(), st.floats(), st.text(max_size=5), st.none())
+
+
+@given(value=_ANY_MONEY_VALUE)
+def test_sqlite_money_binds_exactly_as_its_full_check_does(value: Any) -> None:
+    # The SQLite fast path skips the checks for plain finite Decimals; whatever it is given, it must
+    # store what Money.process_bind_param stores, or refuse with the same error.
+    dialect = sqlite.dialect()
+    fast = Money().dialect_impl(dialect).bind_processor(dialect)
+    assert fast is not None
+    try:
+        expected = Money().process_bind_param(value, dialect)
+    except InvalidAmount:
+        with pytest.raises(InvalidAmount):
+            fast(value)
+        return
+    stored = fast(value)
+    assert stored == expected and type(stored) is type(expected)
 
 
 def test_a_missing_row_reads_as_none(engine: Engine) -> None:
