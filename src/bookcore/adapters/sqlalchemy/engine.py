@@ -10,16 +10,23 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
+from bookcore.adapters.sqlalchemy.writer import SharedWriter
 from bookcore.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-_TURNSTILES: WeakKeyDictionary[Engine, Turnstile] = WeakKeyDictionary()
+_WRITERS: WeakKeyDictionary[Engine, SharedWriter] = WeakKeyDictionary()
+
+
+def writer_for(engine: Engine) -> SharedWriter | None:
+    """How units of work on ``engine`` take turns, and the connection they share (SQLite files), or None."""
+    return _WRITERS.get(engine)
 
 
 def turnstile_for(engine: Engine) -> Turnstile | None:
     """The turnstile units of work on ``engine`` pass one at a time (SQLite files), or None."""
-    return _TURNSTILES.get(engine)
+    writer = _WRITERS.get(engine)
+    return None if writer is None else writer.turnstile
 
 
 def create_engine_for(url: str, **options: Any) -> Engine:
@@ -42,8 +49,8 @@ def create_engine_for(url: str, **options: Any) -> Engine:
             _reuse_warm_connections(options)
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=file_backed)
-        if file_backed:  # one writer at a time anyway: queue in arrival order (turnstile.py)
-            _TURNSTILES[engine] = Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if file_backed:  # one writer at a time anyway: queue in arrival order, on one connection
+            _share_one_writer(engine)
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
     # survive a dead pooled connection (see bookcore.transactions).
@@ -90,6 +97,14 @@ def _is_file(url: URL) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(url)
 
 
+def _share_one_writer(engine: Engine) -> None:
+    writer = _WRITERS[engine] = SharedWriter(Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000))
+
+    @event.listens_for(engine, "engine_disposed")
+    def _on_dispose(_engine: Engine) -> None:
+        writer.retire()
+
+
 def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -112,13 +127,15 @@ def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
 
 
 def _begin_immediate(dbapi_connection: Any) -> None:
-    connection = dbapi_connection.driver_connection
+    # The pooled connection's own sqlite3 connection (``driver_connection`` is None once the
+    # connection is detached from its pool, as the shared writer's is; for pysqlite they are one).
+    connection = dbapi_connection.dbapi_connection
     # Already open when the unit of work began it and a Core connection joins it (unit_of_work.py).
     if not connection.in_transaction:
         connection.execute("BEGIN IMMEDIATE")
 
 
 def _commit(dbapi_connection: Any) -> None:
-    connection = dbapi_connection.driver_connection
+    connection = dbapi_connection.dbapi_connection
     if connection.in_transaction:  # as pysqlite's commit(): nothing to do outside a transaction
         connection.execute("COMMIT")

@@ -6,7 +6,8 @@ the pooled DBAPI connection, as Core drives it, without Core's per-transaction o
 transaction on SQLite, and holds and payments run thousands a second. A Core ``Connection`` is
 opened on the same pooled connection only when a statement needs Core (anything not
 ``Prepared``). Pool events, reset-on-return and invalidation behave as under Core; engine-level
-``begin``/``commit``/``rollback`` events are not fired for bookcore's transactions.
+``begin``/``commit``/``rollback`` events are not fired for bookcore's transactions. On a SQLite
+file the units of work of an engine take turns on one connection, kept between turns (writer.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
-from bookcore.adapters.sqlalchemy.engine import turnstile_for
+from bookcore.adapters.sqlalchemy.engine import writer_for
 from bookcore.adapters.sqlalchemy.errors import During, translate
 from bookcore.adapters.sqlalchemy.prepared import Prepared, driver_failure
 from bookcore.adapters.sqlalchemy.repositories import (
@@ -56,7 +57,9 @@ class SqlAlchemyUnitOfWork:
         # binding a statement's parameters.
         self._cursor: Any = None
         self._open = False  # a transaction is open on the pooled connection
-        self._turnstile = turnstile_for(engine)  # SQLite files: one transaction at a time
+        self._writer = writer_for(engine)  # SQLite files: one transaction at a time, one connection
+        self._turnstile = None if self._writer is None else self._writer.turnstile
+        self._writer_generation = 0
         self.inventory = SqlInventoryRepository(self)
         self.bookings = SqlBookingRepository(self)
         self.wallets = SqlWalletRepository(self)
@@ -73,18 +76,30 @@ class SqlAlchemyUnitOfWork:
             raise TransientConflict("the database stayed busy; run it again",
                                     reason=f"waited {self._turnstile.timeout:g} s for a turn")
         try:  # from here on, _release gives back whatever was taken, the turn included
-            try:
-                pooled = self.engine.raw_connection()
-            except SQLAlchemyError as error:  # the pool's own refusals (timed out waiting)
-                raise translate(error, during="connect") from error
-            except self._driver_error as error:
-                raise driver_failure(self.engine, None, error, None, None, during="connect") from error
-            self._pooled = pooled
+            pooled = self._checkout()
             self._begin(pooled, during="connect")
         except BaseException:
             self._release()
             raise
         return self
+
+    def _checkout(self) -> PoolProxiedConnection:
+        writer = self._writer
+        if writer is not None:
+            parked, self._cursor, self._writer_generation = writer.take()
+            if parked is not None:
+                self._pooled = parked
+                return parked
+        try:
+            pooled = self.engine.raw_connection()
+        except SQLAlchemyError as error:  # the pool's own refusals (timed out waiting)
+            raise translate(error, during="connect") from error
+        except self._driver_error as error:
+            raise driver_failure(self.engine, None, error, None, None, during="connect") from error
+        self._pooled = pooled
+        if writer is not None:
+            pooled.detach()  # the turns own it now (writer.py); the pool opens another if asked
+        return pooled
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -180,10 +195,13 @@ class SqlAlchemyUnitOfWork:
                 self._turnstile.leave()
 
     def _give_back(self) -> None:
-        self._drop_cursor()
+        writer = self._writer
+        if writer is None:
+            self._drop_cursor()
         pooled, core, still_open = self._pooled, self._core, self._open
         self._pooled, self._core, self._open = None, None, False
         if pooled is None or not pooled.is_valid:
+            self._drop_cursor()
             return  # never checked out, or invalidated: the pool already took it back
         try:
             if still_open:
@@ -192,5 +210,13 @@ class SqlAlchemyUnitOfWork:
             # The rollback failed: whatever state the connection is in, it is not reused.
             if pooled.is_valid:
                 pooled.invalidate()
-        if pooled.is_valid:
+        if not pooled.is_valid:
+            self._drop_cursor()
+            return
+        if writer is not None:
+            # Kept for the next turn, with its cursor. A Core connection over it has ended its
+            # transaction and is dropped unclosed: closing it would close the shared connection.
+            cursor, self._cursor = self._cursor, None
+            writer.put_back(pooled, cursor, self._writer_generation)
+        else:
             (core or pooled).close()  # back to the pool (a Core connection closes its pooled one)
