@@ -58,7 +58,6 @@ class SqlAlchemyUnitOfWork:
         self._cursor: Any = None
         self._open = False  # a transaction is open on the pooled connection
         self._writer = writer_for(engine)  # SQLite files: one transaction at a time, one connection
-        self._turnstile = None if self._writer is None else self._writer.turnstile
         self._writer_generation = 0
         self.inventory = SqlInventoryRepository(self)
         self.bookings = SqlBookingRepository(self)
@@ -72,9 +71,9 @@ class SqlAlchemyUnitOfWork:
         if self._pooled is not None:
             raise StorageError("this unit of work is already in a transaction; use another one")
         self.committed = False
-        if self._turnstile is not None and not self._turnstile.enter():
+        if self._writer is not None and not self._writer.turnstile.enter():
             raise TransientConflict("the database stayed busy; run it again",
-                                    reason=f"waited {self._turnstile.timeout:g} s for a turn")
+                                    reason=f"waited {self._writer.turnstile.timeout:g} s for a turn")
         try:  # from here on, _release gives back whatever was taken, the turn included
             pooled = self._checkout()
             self._begin(pooled, during="connect")
@@ -191,32 +190,27 @@ class SqlAlchemyUnitOfWork:
         try:
             self._give_back()
         finally:
-            if self._turnstile is not None:  # only once the connection is back, its transaction over
-                self._turnstile.leave()
+            if self._writer is not None:  # only once the connection is back, its transaction over
+                self._writer.turnstile.leave()
 
     def _give_back(self) -> None:
-        writer = self._writer
-        if writer is None:
-            self._drop_cursor()
         pooled, core, still_open = self._pooled, self._core, self._open
         self._pooled, self._core, self._open = None, None, False
+        if pooled is not None and pooled.is_valid and still_open:
+            try:
+                self._end(pooled, commit=False, during="transaction")
+            except BookcoreError:
+                # The rollback failed: whatever state the connection is in, it is not reused.
+                if pooled.is_valid:
+                    pooled.invalidate()
         if pooled is None or not pooled.is_valid:
             self._drop_cursor()
             return  # never checked out, or invalidated: the pool already took it back
-        try:
-            if still_open:
-                self._end(pooled, commit=False, during="transaction")
-        except BookcoreError:
-            # The rollback failed: whatever state the connection is in, it is not reused.
-            if pooled.is_valid:
-                pooled.invalidate()
-        if not pooled.is_valid:
-            self._drop_cursor()
-            return
-        if writer is not None:
+        if self._writer is not None:
             # Kept for the next turn, with its cursor. A Core connection over it has ended its
             # transaction and is dropped unclosed: closing it would close the shared connection.
             cursor, self._cursor = self._cursor, None
-            writer.put_back(pooled, cursor, self._writer_generation)
-        else:
-            (core or pooled).close()  # back to the pool (a Core connection closes its pooled one)
+            self._writer.put_back(pooled, cursor, self._writer_generation)
+            return
+        self._drop_cursor()
+        (core or pooled).close()  # back to the pool (a Core connection closes its pooled one)
