@@ -1,5 +1,5 @@
 """Run every benchmark: ``python -m bench [--quick] [--backend postgres|sqlite|all] [--json out.json]
-[--plot docs/benchmarks.png] [--markdown results.md] [--only holds,expire,pricing]``.
+[--plot docs/benchmarks.png] [--markdown results.md] [--rounds N] [--only throughput,expire,pricing]``.
 
 bookcore and its raw-SQL baseline run back to back at every point, so each ratio compares figures
 from one machine, one minute. Missing a target is reported, never an error: benchmarks are not
@@ -44,6 +44,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, metavar="N",
                         help="connections the clients of a point share, for bookcore and the baseline "
                              "alike (default 2 x CPUs + 1; 0 gives every client its own)")
+    parser.add_argument("--rounds", type=int, metavar="N",
+                        help="rounds of each throughput point (default 3, --quick 2); a ratio is the "
+                             "median of the rounds' ratios")
     parser.add_argument("--only", default=",".join(SUITES),
                         help=f"comma-separated suites to run, from {', '.join(SUITES)}")
     return parser.parse_args(argv)
@@ -90,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     suites = {name.strip() for name in arguments.only.split(",") if name.strip()}
     if unknown := suites - set(SUITES):
         raise SystemExit(f"unknown suites: {', '.join(sorted(unknown))}")
-    settings = (QUICK if arguments.quick else FULL).with_connections(arguments.connections)
+    if arguments.rounds is not None and arguments.rounds < 1:
+        raise SystemExit("--rounds takes a whole number from 1")
+    settings = (QUICK if arguments.quick else FULL).with_connections(arguments.connections) \
+        .with_rounds(arguments.rounds)
     started = time.perf_counter()
     notes: list[str] = []
     results: dict[str, Any] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.report import medians
+
 Record = dict[str, Any]
 COLOURS = {"baseline": "#777777", "bookcore": "#1f77b4"}
 STYLES = {"hot": "-", "spread": "--"}
@@ -13,6 +15,7 @@ STYLES = {"hot": "-", "spread": "--"}
 def plot(throughput: list[Record], expire: list[Record], path: Path, *, title: str) -> None:
     import matplotlib
 
+    throughput = medians(throughput)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -12,7 +12,7 @@ class Settings:
     quick: bool
     #: Concurrent clients per throughput point; each is a thread with its own connection.
     client_counts: tuple[int, ...]
-    #: Seconds each throughput point runs; completed operations are counted.
+    #: Seconds each round of a throughput point runs; completed operations are counted.
     seconds_per_point: float
     #: Bookings already in the tables while holds and finalize are measured.
     scales: tuple[int, ...]
@@ -20,6 +20,10 @@ class Settings:
     expire_sizes: tuple[int, ...]
     #: ``batch_size`` given to ``expire_holds`` (one transaction per batch).
     expire_batch_size: int
+    #: Rounds of each throughput point, the two implementations back to back in each, alternating
+    #: which goes first. The host's throughput drifts by up to 2x within minutes, so one window per
+    #: side can land a ratio on a dip; the report takes the median of the rounds' paired ratios.
+    rounds: int = 1
     #: Items the "spread" shape rotates over.
     spread_items: int = 1000
     #: Operations each client runs before the timed window, to warm pools and statement caches.
@@ -32,12 +36,15 @@ class Settings:
     def with_connections(self, connections: int | None) -> Settings:
         return self if connections is None else replace(self, connections=connections)
 
+    def with_rounds(self, rounds: int | None) -> Settings:
+        return self if rounds is None else replace(self, rounds=rounds)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-FULL = Settings(quick=False, client_counts=(1, 4, 16, 64), seconds_per_point=3.0,
+FULL = Settings(quick=False, client_counts=(1, 4, 16, 64), seconds_per_point=2.0, rounds=3,
                 scales=(10_000, 1_000_000), expire_sizes=(100_000, 1_000_000), expire_batch_size=10_000)
 
-QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.75, scales=(10_000,),
+QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.5, rounds=2, scales=(10_000,),
                  expire_sizes=(10_000,), expire_batch_size=5_000)

@@ -176,19 +176,24 @@ def _check(done: int, rows: int, what: str, result: PointResult) -> None:
 
 
 def run_suite(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
-    """Every (operation, shape, clients) point at this table size, both implementations each."""
+    """Every (operation, shape, clients) point at this table size: ``settings.rounds`` rounds, each
+    running both implementations back to back, the one that goes first alternating."""
     records: list[Record] = []
     rates: dict[tuple[str, str], float] = {}
-    for position, (shape, clients) in enumerate(
-            (shape, clients) for shape in SHAPES for clients in settings.client_counts):
-        order = IMPLEMENTATIONS if position % 2 == 0 else IMPLEMENTATIONS[::-1]
-        for implementation in order:
-            records.append(_holds_point(backend, settings, scale, shape, clients, implementation, log))
-        for implementation in order:
-            record = _finalize_point(backend, settings, scale, shape, clients, implementation,
-                                     rates.get((shape, implementation), FIRST_RATE_GUESS), log)
-            rates[(shape, implementation)] = max(float(record["ops_per_s"]), 100.0)
-            records.append(record)
+    position = 0
+    for shape in SHAPES:
+        for clients in settings.client_counts:
+            for round_ in range(settings.rounds):
+                order = IMPLEMENTATIONS if position % 2 == 0 else IMPLEMENTATIONS[::-1]
+                position += 1
+                for implementation in order:
+                    record = _holds_point(backend, settings, scale, shape, clients, implementation, log)
+                    records.append({**record, "round": round_})
+                for implementation in order:
+                    record = _finalize_point(backend, settings, scale, shape, clients, implementation,
+                                             rates.get((shape, implementation), FIRST_RATE_GUESS), log)
+                    rates[(shape, implementation)] = max(float(record["ops_per_s"]), 100.0)
+                    records.append({**record, "round": round_})
     return records
 
 

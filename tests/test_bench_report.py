@@ -1,0 +1,71 @@
+"""The benchmark report's arithmetic: a ratio is the median of paired rounds, not one window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import collapse, medians, scaling, throughput_ratios
+
+
+def _record(implementation: str, ops_per_s: float, *, round_: int, clients: int = 4,
+            scale: int = 10_000, suite: str = "holds") -> dict[str, Any]:
+    return {"suite": suite, "backend": "sqlite", "scale": scale, "shape": "hot",
+            "implementation": implementation, "clients": clients, "ops_per_s": ops_per_s,
+            "round": round_}
+
+
+def test_a_ratio_is_the_median_of_the_rounds_paired_ratios() -> None:
+    # Round 1's baseline ran in a fast spell of the host: 500/1000 alone would miss the target.
+    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 800.0, round_=0),
+               _record("baseline", 2000.0, round_=1), _record("bookcore", 1000.0, round_=1),
+               _record("bookcore", 900.0, round_=2), _record("baseline", 1000.0, round_=2)]
+    [row] = throughput_ratios(records)
+    assert row["round_ratios"] == [0.8, 0.5, 0.9]
+    assert row["ratio"] == 0.8
+    assert row["meets"]
+    assert (row["baseline_per_s"], row["bookcore_per_s"]) == (1000.0, 900.0)
+
+
+def test_a_point_misses_when_most_rounds_miss() -> None:
+    records = [_record("baseline", 1000.0, round_=r) for r in range(3)]
+    records += [_record("bookcore", ops, round_=r) for r, ops in enumerate((600.0, 650.0, 950.0))]
+    [row] = throughput_ratios(records)
+    assert row["ratio"] == 0.65
+    assert not row["meets"]
+
+
+def test_a_round_missing_one_side_is_not_paired() -> None:
+    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 750.0, round_=0),
+               _record("baseline", 10.0, round_=1)]
+    [row] = throughput_ratios(records)
+    assert row["round_ratios"] == [0.75]
+
+
+def test_records_from_before_rounds_count_as_one_round() -> None:
+    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 720.0, round_=0)]
+    for record in records:
+        del record["round"]
+    [row] = throughput_ratios(records)
+    assert row["ratio"] == 0.72
+
+
+def test_medians_keep_every_round_and_take_the_middle_one() -> None:
+    records = [_record("bookcore", ops, round_=r) for r, ops in enumerate((300.0, 100.0, 200.0))]
+    [merged] = medians(records)
+    assert merged["ops_per_s"] == 200.0
+    assert merged["rounds_ops_per_s"] == [300.0, 100.0, 200.0]
+    assert merged["rounds"] == 3
+
+
+def test_collapse_and_scaling_compare_median_rounds() -> None:
+    # 64 clients had one stalled round (100/s): its median, 900/s, is what the series reached.
+    records = [_record("bookcore", ops, round_=r, clients=1) for r, ops in enumerate((1000.0,) * 3)]
+    records += [_record("bookcore", ops, round_=r, clients=64)
+                for r, ops in enumerate((100.0, 900.0, 950.0))]
+    [series] = collapse(records)
+    assert (series["best_clients"], series["share_of_best"], series["meets"]) == (1, 0.9, True)
+
+    bigger = [_record("bookcore", ops, round_=r, clients=1, scale=1_000_000)
+              for r, ops in enumerate((700.0, 790.0, 5000.0))]
+    [flat] = scaling(records + bigger)
+    assert (flat["share"], flat["meets"]) == (0.79, False)
