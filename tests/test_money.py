@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import (
+    ROUND_05UP,
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    Inexact,
+    Rounded,
+    localcontext,
+)
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
-from bookcore.money import MAX_AMOUNT, parse_amount, quantize, same_currency
+from bookcore.money import MAX_AMOUNT, MINOR_UNITS, parse_amount, quantize, quantum, same_currency
 from bookcore.pricing import calculate_pricing
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,6 +80,21 @@ def test_rounding_is_half_up_not_bankers() -> None:
     assert quantize(Decimal("2.5"), "JPY") == Decimal("3")
     assert quantize(Decimal("0.125"), "EUR") == Decimal("0.13")
     assert quantize(Decimal("0.0005"), "KWD") == Decimal("0.001")
+
+
+rounding_modes = st.sampled_from([ROUND_05UP, ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN,
+                                  ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP])
+
+
+@given(st.decimals(0, MAX_AMOUNT, places=6), st.sampled_from(sorted(MINOR_UNITS)), st.integers(1, 28),
+       rounding_modes)
+def test_rounding_ignores_the_callers_decimal_context(amount: Decimal, currency: str, precision: int,
+                                                      rounding: str) -> None:
+    expected = amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)  # the default context
+    # Fewer digits than the amount has, another rounding mode, and a trap on any rounding at all.
+    with localcontext(Context(prec=precision, rounding=rounding, traps=[Inexact, Rounded])):
+        rounded = quantize(amount, currency)
+    assert repr(rounded) == repr(expected)
 
 
 def test_mixing_currencies_is_refused() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded, localcontext
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from bookcore.errors import CurrencyMismatch, InvalidAmount, InvalidInput
 from bookcore.money import MINOR_UNITS, quantum
 from bookcore.pricing import Fee, FeeKind, Pricing, calculate_pricing, pricing_from_snapshot
 from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
+from tests.test_money import rounding_modes
 
 NOW = datetime(2026, 1, 20, 5, 45, 36, tzinfo=UTC)
 
@@ -286,3 +287,15 @@ def test_a_damaged_snapshot_is_judged_exactly_as_full_validation_judges_it(
         return
     read = pricing_from_snapshot(stored)
     assert read == expected and _exact(read) == _exact(expected)
+
+
+@given(quotes(), rounding_modes)
+def test_a_callers_decimal_context_cannot_change_a_quote(quote: dict[str, object], rounding: str) -> None:
+    """Every line is rounded in bookcore's own context. The arithmetic between the roundings still
+    runs in the caller's, and is exact at 28 digits for every quote drawn here: so a caller with
+    another rounding mode, trapping any rounding, gets the very same quote, and no trap; under
+    ROUND_FLOOR a zero difference (a fully discounted or wallet-paid quote) is still 0.00."""
+    expected = _exact(calculate_pricing(**quote))  # type: ignore[arg-type]
+    with localcontext(Context(prec=28, rounding=rounding, traps=[Inexact, Rounded])):
+        pricing = calculate_pricing(**quote)  # type: ignore[arg-type]
+    assert _exact(pricing) == expected
