@@ -1,10 +1,12 @@
-"""The SQLite turnstile: one unit of work at a time per engine, handed over in arrival order."""
+"""The turnstile: units of work take turns per engine, handed over in arrival order; one turn on a
+SQLite file, one per pool connection on a server."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from bookcore.adapters.sqlalchemy.engine import turnstile_for
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
-from bookcore.errors import TransientConflict
+from bookcore.errors import StorageError, TransientConflict
 from tests.backends import fresh_engine
 
 
@@ -113,8 +115,127 @@ def test_a_failed_checkout_gives_the_turn_back(tmp_path: Path, monkeypatch: pyte
         assert uow.inventory.list() == []
 
 
-def test_servers_and_memory_databases_have_no_turnstile() -> None:
+def test_turns_are_shared_by_as_many_holders_as_there_are_permits() -> None:
+    turnstile, order, inside, most = Turnstile(timeout=10, permits=2), [], [0], [0]
+    count = threading.Lock()
+    assert turnstile.enter() and turnstile.enter()  # both turns taken, at once
+
+    def visitor(name: str) -> None:
+        assert turnstile.enter()
+        with count:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        order.append(name)
+        with count:
+            inside[0] -= 1
+        turnstile.leave()
+
+    threads = []
+    for position, name in enumerate("abcd", start=1):
+        thread = threading.Thread(target=visitor, args=(name,))
+        thread.start()
+        threads.append(thread)
+        _until(lambda position=position: turnstile.waiting == position, f"{name} queues")  # type: ignore[misc]
+    turnstile.leave()  # one turn goes round the queue; this thread keeps the other
+    for thread in threads:
+        thread.join()
+    assert order == list("abcd") and most[0] == 1
+    assert turnstile.enter()  # the freed turn is free again
+    turnstile.timeout = 0.05
+    assert not turnstile.enter()  # and no third: both are held
+    assert turnstile.waiting == 0
+
+
+def test_a_turnstile_has_at_least_one_turn() -> None:
+    with pytest.raises(ValueError):
+        Turnstile(timeout=1, permits=0)
+
+
+def test_a_server_engine_has_a_turn_per_connection_its_pool_can_open() -> None:
+    from sqlalchemy.pool import NullPool
+
+    from bookcore.adapters.sqlalchemy import create_engine_for
+
+    url = "postgresql+psycopg://u@127.0.0.1:1/x"  # nothing connects until a unit of work runs
+    sized = turnstile_for(create_engine_for(url, pool_size=3, max_overflow=2, pool_timeout=7))
+    assert sized is not None and (sized.permits, sized.timeout) == (5, 7.0)
+    default = turnstile_for(create_engine_for(url))
+    assert default is not None and (default.permits, default.timeout) == (15, 30.0)  # SQLAlchemy's 5 + 10
+    assert turnstile_for(create_engine_for(url, max_overflow=-1)) is None  # never waits for a connection
+    assert turnstile_for(create_engine_for(url, poolclass=NullPool)) is None
+    assert turnstile_for(create_engine_for("mysql+pymysql://u@127.0.0.1:1/x", pool_size=2,
+                                           max_overflow=0)).permits == 2  # type: ignore[union-attr]
+
+
+def test_memory_databases_and_foreign_engines_have_no_turnstile() -> None:
+    from sqlalchemy import create_engine
+
     from bookcore.adapters.sqlalchemy import create_engine_for
 
     assert turnstile_for(create_engine_for("sqlite://")) is None
-    assert turnstile_for(create_engine_for("postgresql+psycopg://u@127.0.0.1:1/x")) is None
+    assert turnstile_for(create_engine("postgresql+psycopg://u@127.0.0.1:1/x")) is None
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_a_server_unit_of_work_waits_for_a_turn_before_it_asks_the_pool(kind: str, tmp_path: Path) -> None:
+    from sqlalchemy.pool import QueuePool
+
+    from bookcore.adapters.sqlalchemy import create_engine_for
+    from tests.backends import server_url
+
+    fresh_engine(kind, tmp_path)  # migrated and empty
+    engine = create_engine_for(server_url(kind), pool_size=1, max_overflow=0, pool_timeout=0.05)
+    pool, turnstile = engine.pool, turnstile_for(engine)
+    assert isinstance(pool, QueuePool)
+    assert turnstile is not None and turnstile.permits == 1
+    first, second = SqlAlchemyUnitOfWork(engine), SqlAlchemyUnitOfWork(engine)
+    try:
+        with first:
+            with pytest.raises(StorageError) as refused:
+                second.__enter__()
+            assert "for a turn" in str(refused.value.details)  # refused by the turnstile, not the pool
+            assert turnstile.waiting == 0 and pool.checkedout() == 1  # it took nothing
+        with second:  # the turn came back with the connection
+            assert second.inventory.list() == []
+        assert pool.checkedout() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_more_threads_than_connections_all_get_their_turn(kind: str, tmp_path: Path) -> None:
+    from bookcore import InventoryItem, SystemClock, place_hold
+    from bookcore.adapters.sqlalchemy import create_engine_for
+    from tests.backends import server_url
+
+    fresh_engine(kind, tmp_path)
+    engine = create_engine_for(server_url(kind), pool_size=2, max_overflow=0)
+    try:
+        setup = SqlAlchemyUnitOfWork(engine)
+        with setup:
+            setup.inventory.add(InventoryItem(id="room", name="Room", capacity=1000, available=1000,
+                                              unit_price=Decimal("10.00"), currency="INR"))
+            setup.commit()
+        failures: list[BaseException] = []
+
+        def customer(index: int) -> None:
+            uow = SqlAlchemyUnitOfWork(engine)
+            try:
+                for _ in range(5):
+                    place_hold(uow, item_id="room", customer_id=f"c{index}", quantity=1, clock=SystemClock())
+            except BaseException as error:
+                failures.append(error)
+
+        threads = [threading.Thread(target=customer, args=(index,)) for index in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        with setup:
+            item = setup.inventory.get("room")
+        assert item is not None and item.available == 1000 - 12 * 5
+        turnstile = turnstile_for(engine)
+        assert turnstile is not None and turnstile.waiting == 0 and turnstile.enter() and turnstile.enter()
+    finally:
+        engine.dispose()

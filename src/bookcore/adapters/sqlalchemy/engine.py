@@ -8,6 +8,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import QueuePool
 
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 from bookcore.adapters.sqlalchemy.writer import SharedWriter
@@ -16,6 +17,7 @@ from bookcore.errors import InvalidInput
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _WRITERS: WeakKeyDictionary[Engine, SharedWriter] = WeakKeyDictionary()
+_POOL_TURNS: WeakKeyDictionary[Engine, Turnstile] = WeakKeyDictionary()
 
 
 def writer_for(engine: Engine) -> SharedWriter | None:
@@ -24,9 +26,10 @@ def writer_for(engine: Engine) -> SharedWriter | None:
 
 
 def turnstile_for(engine: Engine) -> Turnstile | None:
-    """The turnstile units of work on ``engine`` pass one at a time (SQLite files), or None."""
+    """The turnstile units of work on ``engine`` pass before they take a connection: one turn on
+    a SQLite file, one per connection the pool can open on a server; None for other engines."""
     writer = _WRITERS.get(engine)
-    return None if writer is None else writer.turnstile
+    return _POOL_TURNS.get(engine) if writer is None else writer.turnstile
 
 
 def create_engine_for(url: str, **options: Any) -> Engine:
@@ -58,7 +61,9 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     _reuse_warm_connections(options)
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return _create(parsed, options)
+    engine = _create(parsed, options)
+    _queue_for_the_pool(engine)
+    return engine
 
 
 def _reuse_warm_connections(options: dict[str, Any]) -> None:
@@ -103,6 +108,19 @@ def _share_one_writer(engine: Engine) -> None:
     @event.listens_for(engine, "engine_disposed")
     def _on_dispose(_engine: Engine) -> None:
         writer.retire()
+
+
+def _queue_for_the_pool(engine: Engine) -> None:
+    """Units of work take one of as many turns as the pool has connections, first come, first
+    served, before they check one out (turnstile.py says why). Only for a queue pool with a
+    bound: an unbounded overflow never makes anyone wait."""
+    pool = engine.pool
+    # SQLAlchemy keeps the overflow bound and the checkout timeout as its queue pool's own fields.
+    overflow, timeout = getattr(pool, "_max_overflow", None), getattr(pool, "_timeout", None)
+    if not isinstance(pool, QueuePool) or not isinstance(overflow, int) or overflow < 0 \
+            or not isinstance(timeout, int | float):
+        return
+    _POOL_TURNS[engine] = Turnstile(timeout=float(timeout), permits=pool.size() + overflow)
 
 
 def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
-from bookcore.adapters.sqlalchemy.engine import writer_for
+from bookcore.adapters.sqlalchemy.engine import turnstile_for, writer_for
 from bookcore.adapters.sqlalchemy.errors import During, translate
 from bookcore.adapters.sqlalchemy.prepared import Prepared, driver_failure
 from bookcore.adapters.sqlalchemy.repositories import (
@@ -59,6 +59,9 @@ class SqlAlchemyUnitOfWork:
         self._open = False  # a transaction is open on the pooled connection
         self._writer = writer_for(engine)  # SQLite files: one transaction at a time, one connection
         self._writer_generation = 0
+        # Turns in arrival order before the pool is asked (turnstile.py): SQLite's one, or a
+        # server pool's one per connection; None for engines bookcore did not create.
+        self._turnstile = turnstile_for(engine)
         self.inventory = SqlInventoryRepository(self)
         self.bookings = SqlBookingRepository(self)
         self.wallets = SqlWalletRepository(self)
@@ -71,9 +74,14 @@ class SqlAlchemyUnitOfWork:
         if self._pooled is not None:
             raise StorageError("this unit of work is already in a transaction; use another one")
         self.committed = False
-        if self._writer is not None and not self._writer.turnstile.enter():
-            raise TransientConflict("the database stayed busy; run it again",
-                                    reason=f"waited {self._writer.turnstile.timeout:g} s for a turn")
+        turnstile = self._turnstile
+        if turnstile is not None and not turnstile.enter():
+            reason = f"waited {turnstile.timeout:g} s for a turn"
+            if self._writer is not None:  # SQLite's lock stayed taken, as its busy timeout reports
+                raise TransientConflict("the database stayed busy; run it again", reason=reason)
+            # As the pool's own timeout would have failed it: not retried, the pool is full.
+            raise StorageError(f"none of the pool's {turnstile.permits} connections came free",
+                               reason=reason)
         try:  # from here on, _release gives back whatever was taken, the turn included
             pooled = self._checkout()
             self._begin(pooled, during="connect")
@@ -190,8 +198,8 @@ class SqlAlchemyUnitOfWork:
         try:
             self._give_back()
         finally:
-            if self._writer is not None:  # only once the connection is back, its transaction over
-                self._writer.turnstile.leave()
+            if self._turnstile is not None:  # only once the connection is back, its transaction over
+                self._turnstile.leave()
 
     def _give_back(self) -> None:
         pooled, core, still_open = self._pooled, self._core, self._open
