@@ -162,6 +162,7 @@ def test_a_server_engine_has_a_turn_per_connection_its_pool_can_open() -> None:
     default = turnstile_for(create_engine_for(url))
     assert default is not None and (default.permits, default.timeout) == (15, 30.0)  # SQLAlchemy's 5 + 10
     assert turnstile_for(create_engine_for(url, max_overflow=-1)) is None  # never waits for a connection
+    assert turnstile_for(create_engine_for(url, pool_size=0, max_overflow=0)) is None  # 0: no size limit
     assert turnstile_for(create_engine_for(url, poolclass=NullPool)) is None
     assert turnstile_for(create_engine_for("mysql+pymysql://u@127.0.0.1:1/x", pool_size=2,
                                            max_overflow=0)).permits == 2  # type: ignore[union-attr]

@@ -113,11 +113,13 @@ def _share_one_writer(engine: Engine) -> None:
 def _queue_for_the_pool(engine: Engine) -> None:
     """Units of work take one of as many turns as the pool has connections, first come, first
     served, before they check one out (turnstile.py says why). Only for a queue pool with a
-    bound: an unbounded overflow never makes anyone wait."""
+    bound: one without (``pool_size=0`` or ``max_overflow=-1``) never makes anyone wait."""
     pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return
     # SQLAlchemy keeps the overflow bound and the checkout timeout as its queue pool's own fields.
     overflow, timeout = getattr(pool, "_max_overflow", None), getattr(pool, "_timeout", None)
-    if not isinstance(pool, QueuePool) or not isinstance(overflow, int) or overflow < 0 \
+    if not isinstance(overflow, int) or overflow < 0 or pool.size() <= 0 \
             or not isinstance(timeout, int | float):
         return
     _POOL_TURNS[engine] = Turnstile(timeout=float(timeout), permits=pool.size() + overflow)

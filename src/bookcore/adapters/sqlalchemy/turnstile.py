@@ -10,7 +10,7 @@ Servers: a pool of N connections shared by more threads has the same fault. A re
 wakes one waiter, but the thread that returned it usually takes it again first (it still has the
 GIL); the woken thread finds nothing and sleeps again, and some waited two seconds. N turns per
 engine, one per connection the pool can give, queue units of work before they ask the pool, so a
-unit of work that gets a turn finds a connection free.
+unit of work that gets a turn finds a connection free (unless the app's own code holds some).
 
 A plain lock or semaphore is not enough: the releasing thread re-acquires it before a woken waiter
 gets the GIL (tried on SQLite; it was slower than SQLite's own waiting). A freed turn is handed
