@@ -27,6 +27,18 @@ def _until(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.001)
 
 
+def _queue_in_order(turnstile: Turnstile, names: str,
+                    visitor: Callable[[str], None]) -> list[threading.Thread]:
+    """Start a thread per name, each only once the one before it is queued."""
+    threads = []
+    for position, name in enumerate(names, start=1):
+        thread = threading.Thread(target=visitor, args=(name,))
+        thread.start()
+        threads.append(thread)
+        _until(lambda position=position: turnstile.waiting == position, f"{name} queues")  # type: ignore[misc]
+    return threads
+
+
 def test_turns_are_handed_over_in_arrival_order() -> None:
     turnstile, order = Turnstile(timeout=10), []
     assert turnstile.enter()
@@ -36,12 +48,7 @@ def test_turns_are_handed_over_in_arrival_order() -> None:
         order.append(name)
         turnstile.leave()
 
-    threads = []
-    for position, name in enumerate("abcde", start=1):
-        thread = threading.Thread(target=visitor, args=(name,))
-        thread.start()
-        threads.append(thread)
-        _until(lambda position=position: turnstile.waiting == position, f"{name} queues")  # type: ignore[misc]
+    threads = _queue_in_order(turnstile, "abcde", visitor)
     turnstile.leave()
     for thread in threads:
         thread.join()
@@ -130,12 +137,7 @@ def test_turns_are_shared_by_as_many_holders_as_there_are_permits() -> None:
             inside[0] -= 1
         turnstile.leave()
 
-    threads = []
-    for position, name in enumerate("abcd", start=1):
-        thread = threading.Thread(target=visitor, args=(name,))
-        thread.start()
-        threads.append(thread)
-        _until(lambda position=position: turnstile.waiting == position, f"{name} queues")  # type: ignore[misc]
+    threads = _queue_in_order(turnstile, "abcd", visitor)
     turnstile.leave()  # one turn goes round the queue; this thread keeps the other
     for thread in threads:
         thread.join()
