@@ -13,9 +13,9 @@ STYLES = {"hot": "-", "spread": "--"}
 
 
 def plot(throughput: list[Record], expire: list[Record], path: Path, *, title: str) -> None:
+    throughput = medians(throughput)  # one point per client count: the median round
     import matplotlib
 
-    throughput = medians(throughput)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

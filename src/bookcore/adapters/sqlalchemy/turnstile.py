@@ -47,7 +47,7 @@ class Turnstile:
     def enter(self) -> bool:
         """Wait for this caller's turn; False if ``timeout`` passed first (nothing is held then)."""
         with self._mutex:
-            if self._free and not self._waiting:
+            if self._free:  # a free turn means nobody waits: leave() hands turns to waiters first
                 self._free -= 1
                 return True
             turn = threading.Lock()
