@@ -1,5 +1,6 @@
 """Run every benchmark: ``python -m bench [--quick] [--backend postgres|sqlite|all] [--json out.json]
-[--plot docs/benchmarks.png] [--markdown results.md] [--rounds N] [--only throughput,expire,pricing]``.
+[--plot docs/benchmarks.png] [--markdown results.md] [--rounds N]
+[--only throughput,fairness,expire,pricing]``.
 
 bookcore and its raw-SQL baseline run back to back at every point, so each ratio compares figures
 from one machine, one minute. Missing a target is reported, never an error: benchmarks are not
@@ -27,7 +28,7 @@ from bench.plot import plot
 from bench.report import markdown, misses, summarize
 from bench.settings import FULL, QUICK
 
-SUITES = ("throughput", "expire", "pricing")
+SUITES = ("throughput", "fairness", "expire", "pricing")
 
 
 def _log(message: str) -> None:
@@ -101,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": describe(),
-        "settings": settings.as_dict(), "backends": {}, "notes": notes, "throughput": [], "expire": [],
-        "pricing": None}
+        "settings": settings.as_dict(), "backends": {}, "notes": notes, "throughput": [], "fairness": [],
+        "expire": [], "pricing": None}
     _log(f"bookcore benchmarks ({'quick' if settings.quick else 'full'}) on {results['machine']['cpus']} "
          f"CPUs, load average {results['machine']['load_average'][0]:.2f}")
     for backend in _backends(arguments.backend, notes):
@@ -115,13 +116,17 @@ def main(argv: list[str] | None = None) -> int:
                     _log(f"{backend.name}: loading {scale:,} bookings")
                     throughput.prepare(backend, settings, scale)
                     results["throughput"] += throughput.run_suite(backend, settings, scale, _log)
+            if "fairness" in suites:
+                _log(f"{backend.name}: fairness, loading {settings.scales[0]:,} bookings")
+                throughput.prepare(backend, settings, settings.scales[0])
+                results["fairness"] += throughput.run_fairness(backend, settings, settings.scales[0], _log)
             if "expire" in suites:
                 results["expire"] += expiry.run_suite(backend, settings, _log)
         finally:
             backend.close()
     if "pricing" in suites:
         results["pricing"] = _pricing(settings.quick, notes)
-    summary = summarize(results["throughput"], results["expire"])
+    summary = summarize(results["throughput"], results["expire"], results["fairness"])
     results["summary"], results["misses"] = summary, misses(summary)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_after"] = list(os.getloadavg())

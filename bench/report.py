@@ -123,9 +123,35 @@ def expire_ratios(records: list[Record]) -> list[Record]:
     return rows
 
 
-def summarize(throughput: list[Record], expire: list[Record]) -> dict[str, list[Record]]:
+def fairness(records: list[Record]) -> list[Record]:
+    """Per (suite, backend, scale, shape, implementation): the median round at the fewest and the
+    most clients, the share the most keep, and the p99 there (the waits fair turns bound)."""
+    series: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
+    for record in medians(records):
+        series[_key(record, "suite", "backend", "scale", "shape", "implementation")].append(record)
+    rows = []
+    for (suite, backend, scale, shape, implementation), points in sorted(series.items(), key=_order):
+        fewest = min(points, key=lambda point: point["clients"])
+        most = max(points, key=lambda point: point["clients"])
+        if most is fewest:
+            continue
+        p99s = [float(record["p99_ms"]) for record in records
+                if _key(record, "suite", "backend", "scale", "shape", "implementation", "clients")
+                == (suite, backend, scale, shape, implementation, most["clients"])]
+        share = most["ops_per_s"] / fewest["ops_per_s"] if fewest["ops_per_s"] else 0.0
+        rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
+                     "implementation": implementation, "fewest_clients": fewest["clients"],
+                     "fewest_per_s": fewest["ops_per_s"], "clients": most["clients"],
+                     "most_per_s": most["ops_per_s"], "share": round(share, 3),
+                     "p99_ms": statistics.median(p99s)})
+    return rows
+
+
+def summarize(throughput: list[Record], expire: list[Record],
+              fair: list[Record] | None = None) -> dict[str, list[Record]]:
     return {"throughput_ratios": throughput_ratios(throughput), "collapse": collapse(throughput),
-            "scaling": scaling(throughput), "expire_ratios": expire_ratios(expire)}
+            "scaling": scaling(throughput), "fairness": fairness(fair or []),
+            "expire_ratios": expire_ratios(expire)}
 
 
 def _mark(ok: bool) -> str:
@@ -166,6 +192,15 @@ def markdown(summary: dict[str, list[Record]]) -> str:
                       [[r["suite"], r["backend"], r["shape"], r["clients"], r["implementation"],
                         f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}", _mark(r["meets"])]
                        for r in summary["scaling"]])
+    if summary.get("fairness"):
+        out += ["", "#### Fair turns by themselves: the raw baseline with bookcore's first-come, "
+                    "first-served turns", ""]
+        out += _table(["operation", "backend", "shape", "implementation", "fewest clients /s",
+                       "most clients /s", "share", "p99 at most clients"],
+                      [[r["suite"], r["backend"], r["shape"], r["implementation"],
+                        f"{r['fewest_per_s']:,.0f} ({r['fewest_clients']})",
+                        f"{r['most_per_s']:,.0f} ({r['clients']})", f"{r['share']:.2f}",
+                        f"{r['p99_ms']:,.0f} ms"] for r in summary["fairness"]])
     out += ["", "#### Expire: bookcore `expire_holds` / one set-based statement", ""]
     out += _table(["backend", "lapsed (+ as many live)", "raw SQL rows/s", "bookcore rows/s", "ratio",
                    "target", "met", "bookcore memory growth", "batch_size"],

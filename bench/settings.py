@@ -24,6 +24,8 @@ class Settings:
     #: which goes first. The host's throughput drifts by up to 2x within minutes, so one window per
     #: side can land a ratio on a dip; the report takes the median of the rounds' paired ratios.
     rounds: int = 1
+    #: Client counts of the ``fairness`` suite: the best client count of most series, and the most.
+    fairness_client_counts: tuple[int, ...] = (4, 64)
     #: Items the "spread" shape rotates over.
     spread_items: int = 1000
     #: Operations each client runs before the timed window, to warm pools and statement caches.
@@ -47,4 +49,4 @@ FULL = Settings(quick=False, client_counts=(1, 4, 16, 64), seconds_per_point=2.0
                 scales=(10_000, 1_000_000), expire_sizes=(100_000, 1_000_000), expire_batch_size=10_000)
 
 QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.5, rounds=2, scales=(10_000,),
-                 expire_sizes=(10_000,), expire_batch_size=5_000)
+                 expire_sizes=(10_000,), expire_batch_size=5_000, fairness_client_counts=(1, 4))

@@ -29,8 +29,11 @@ from bench.fixtures import (
 )
 from bench.settings import Settings
 from bookcore import SqlAlchemyUnitOfWork, SystemClock, finalize_payment, place_hold
+from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 
 IMPLEMENTATIONS = ("baseline", "bookcore")
+#: The raw baseline behind bookcore's own first-come, first-served turns (``fairness`` suite).
+FAIR_BASELINE = "fair-baseline"
 SHAPES = ("hot", "spread")
 #: First guess of finalize rate (per second), to size the pool of payable holds; corrected as runs go.
 FIRST_RATE_GUESS = 4000.0
@@ -51,21 +54,33 @@ def prepare(backend: Backend, settings: Settings, scale: int) -> None:
 
 
 class _RawPool:
-    """The baseline's connection pool: ``size`` raw connections shared by every client thread."""
+    """The baseline's connection pool: ``size`` raw connections shared by every client thread.
 
-    def __init__(self, backend: Backend, size: int) -> None:
+    With ``turns``, a client first takes one of them in arrival order, as bookcore's units of work
+    do (the ``fairness`` suite); without, whoever asks first when a connection comes back gets it.
+    """
+
+    def __init__(self, backend: Backend, size: int, turns: Turnstile | None = None) -> None:
         self._idle: queue.LifoQueue[RawBaseline] = queue.LifoQueue()
         self._all = [RawBaseline(backend) for _ in range(size)]
+        self._turns = turns
         for raw in self._all:
             self._idle.put(raw)
 
     @contextmanager
     def connection(self) -> Iterator[RawBaseline]:
-        raw = self._idle.get()
+        turns = self._turns
+        if turns is not None and not turns.enter():
+            raise BenchmarkBroken(f"no turn came free in {turns.timeout:g} s")
         try:
-            yield raw
+            raw = self._idle.get()
+            try:
+                yield raw
+            finally:
+                self._idle.put(raw)
         finally:
-            self._idle.put(raw)
+            if turns is not None:
+                turns.leave()
 
     def close(self) -> None:
         for raw in self._all:
@@ -82,7 +97,10 @@ class _Clients:
         self.backend, self.implementation = backend, implementation
         size = clients if connections <= 0 else min(clients, connections)
         self.engine = backend.engine(pool_size=size) if implementation == "bookcore" else None
-        self.raw = _RawPool(backend, size) if implementation == "baseline" else None
+        self.raw = None
+        if implementation != "bookcore":
+            self.raw = _RawPool(backend, size, _fair_turns(backend, size)
+                                if implementation == FAIR_BASELINE else None)
 
     def dispose(self) -> None:
         if self.engine is not None:
@@ -157,6 +175,12 @@ class _Clients:
         return factory
 
 
+def _fair_turns(backend: Backend, connections: int) -> Turnstile:
+    """The turns a bookcore engine on this backend would take: SQLite's one writer at a time, or
+    one per connection of a server's pool (bookcore.adapters.sqlalchemy.engine)."""
+    return Turnstile(timeout=60.0, permits=1 if backend.name == "sqlite" else connections)
+
+
 def _nothing() -> None:
     """Connections belong to the point's pool (the engine's, or ``_RawPool``), closed with it."""
 
@@ -178,13 +202,28 @@ def _check(done: int, rows: int, what: str, result: PointResult) -> None:
 def run_suite(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
     """Every (operation, shape, clients) point at this table size: ``settings.rounds`` rounds, each
     running both implementations back to back, the one that goes first alternating."""
+    return run_points(backend, settings, scale, settings.client_counts, IMPLEMENTATIONS, log)
+
+
+def run_fairness(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
+    """The raw baseline with and without bookcore's first-come, first-served turns, beside
+    bookcore, at ``settings.fairness_client_counts``: what fair turns cost by themselves."""
+    return run_points(backend, settings, scale, settings.fairness_client_counts,
+                      ("baseline", FAIR_BASELINE, "bookcore"), log)
+
+
+def run_points(backend: Backend, settings: Settings, scale: int, client_counts: tuple[int, ...],
+               implementations: tuple[str, ...], log: Log) -> list[Record]:
+    """Holds and finalize at each shape and client count, in rounds; each round runs every
+    implementation back to back, rotating which goes first."""
     records: list[Record] = []
     rates: dict[tuple[str, str], float] = {}
     position = 0
     for shape in SHAPES:
-        for clients in settings.client_counts:
+        for clients in client_counts:
             for round_ in range(settings.rounds):
-                order = IMPLEMENTATIONS if position % 2 == 0 else IMPLEMENTATIONS[::-1]
+                turn = position % len(implementations)
+                order = implementations[turn:] + implementations[:turn]
                 position += 1
                 for implementation in order:
                     record = _holds_point(backend, settings, scale, shape, clients, implementation, log)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import collapse, medians, scaling, throughput_ratios
+from bench.report import collapse, fairness, markdown, medians, scaling, summarize, throughput_ratios
 
 
 def _record(implementation: str, ops_per_s: float, *, round_: int, clients: int = 4,
-            scale: int = 10_000, suite: str = "holds") -> dict[str, Any]:
+            scale: int = 10_000, suite: str = "holds", p99_ms: float = 1.0) -> dict[str, Any]:
     return {"suite": suite, "backend": "sqlite", "scale": scale, "shape": "hot",
             "implementation": implementation, "clients": clients, "ops_per_s": ops_per_s,
-            "round": round_}
+            "round": round_, "p99_ms": p99_ms}
 
 
 def test_a_ratio_is_the_median_of_the_rounds_paired_ratios() -> None:
@@ -69,3 +69,25 @@ def test_collapse_and_scaling_compare_median_rounds() -> None:
               for r, ops in enumerate((700.0, 790.0, 5000.0))]
     [flat] = scaling(records + bigger)
     assert (flat["share"], flat["meets"]) == (0.79, False)
+
+
+def test_fairness_gives_each_implementation_its_share_at_the_most_clients_and_its_p99() -> None:
+    records = []
+    for implementation, few, most, p99 in (("baseline", 1000.0, 950.0, 2000.0),
+                                           ("fair-baseline", 1000.0, 600.0, 40.0),
+                                           ("bookcore", 900.0, 540.0, 45.0)):
+        for r in range(3):
+            records.append(_record(implementation, few, round_=r, clients=4))
+            records.append(_record(implementation, most + 100 * (r - 1), round_=r, clients=64,
+                                   p99_ms=p99 + r))
+    rows = {row["implementation"]: row for row in fairness(records)}
+    assert rows["baseline"]["share"] == 0.95 and rows["baseline"]["p99_ms"] == 2001.0
+    assert rows["fair-baseline"]["share"] == 0.6 and rows["fair-baseline"]["p99_ms"] == 41.0
+    assert (rows["bookcore"]["fewest_per_s"], rows["bookcore"]["most_per_s"]) == (900.0, 540.0)
+    tables = markdown(summarize([], [], records))
+    assert "| holds | sqlite | hot | fair-baseline | 1,000 (4) | 600 (64) | 0.60 | 41 ms |" in tables
+
+
+def test_fairness_needs_two_client_counts() -> None:
+    assert fairness([_record("baseline", 1000.0, round_=0, clients=4)]) == []
+    assert "Fair turns" not in markdown(summarize([], []))
