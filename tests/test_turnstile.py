@@ -13,8 +13,8 @@ import pytest
 
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from bookcore.adapters.sqlalchemy.engine import turnstile_for
-from bookcore.adapters.sqlalchemy.turnstile import Turnstile
-from bookcore.errors import StorageError, TransientConflict
+from bookcore.adapters.sqlalchemy.turnstile import Turnstile, _Waiter
+from bookcore.errors import InvalidInput, StorageError, TransientConflict
 from tests.backends import fresh_engine
 
 
@@ -151,6 +151,84 @@ def test_turns_are_shared_by_as_many_holders_as_there_are_permits() -> None:
 def test_a_turnstile_has_at_least_one_turn() -> None:
     with pytest.raises(ValueError):
         Turnstile(timeout=1, permits=0)
+    with pytest.raises(ValueError):
+        Turnstile(timeout=1, patience=-0.1)
+
+
+class _Clock:
+    """Seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_within_its_patience_a_waiter_lets_the_thread_that_just_left_go_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    assert turnstile.enter()
+    # The waiter's bell rings, but it stays asleep until the test wakes it: no race to win.
+    rung: list[_Waiter] = []
+    monkeypatch.setattr(_Waiter, "ring", lambda waiter: rung.append(waiter))
+
+    def visitor(name: str) -> None:
+        assert turnstile.enter()
+        order.append(name)
+        turnstile.leave()
+
+    [waiter] = _queue_in_order(turnstile, "w", visitor)
+    clock.now += 4.9  # the waiter's patience is not over
+    turnstile.leave()
+    assert len(rung) == 1 and not rung[0].handed  # woken to take it, not handed it
+    assert turnstile.enter()  # the free turn goes to whoever asks first: this thread
+    order.append("again")
+    clock.now += 0.1  # now it is over: the next freed turn is the waiter's
+    turnstile.leave()
+    assert rung[-1] is rung[0] and rung[0].handed and turnstile.waiting == 0
+    monkeypatch.undo()
+    rung[0].ring()
+    waiter.join()
+    assert order == ["again", "w"]
+    assert turnstile.enter()  # the waiter gave it back
+
+
+def test_a_woken_waiter_takes_a_freed_turn_nobody_else_asks_for() -> None:
+    clock = _Clock()
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    assert turnstile.enter()
+
+    def visitor(name: str) -> None:
+        assert turnstile.enter()
+        order.append(name)
+        turnstile.leave()
+
+    [waiter] = _queue_in_order(turnstile, "w", visitor)
+    turnstile.leave()  # within its patience: freed, and the waiter woken to take it
+    waiter.join()
+    assert order == ["w"] and turnstile.waiting == 0
+    assert turnstile.enter()
+
+
+def test_past_their_patience_waiters_are_served_in_arrival_order() -> None:
+    clock = _Clock()
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    assert turnstile.enter()
+
+    def visitor(name: str) -> None:
+        assert turnstile.enter()
+        order.append(name)
+        turnstile.leave()
+
+    threads = _queue_in_order(turnstile, "abc", visitor)
+    clock.now += 5
+    turnstile.leave()
+    assert turnstile.enter()  # returns only once all three, past their patience, have had theirs
+    for thread in threads:
+        thread.join()
+    assert order == list("abc")
 
 
 def test_a_server_engine_has_a_turn_per_connection_its_pool_can_open() -> None:
@@ -168,6 +246,23 @@ def test_a_server_engine_has_a_turn_per_connection_its_pool_can_open() -> None:
     assert turnstile_for(create_engine_for(url, poolclass=NullPool)) is None
     assert turnstile_for(create_engine_for("mysql+pymysql://u@127.0.0.1:1/x", pool_size=2,
                                            max_overflow=0)).permits == 2  # type: ignore[union-attr]
+
+
+def test_server_turns_are_first_come_first_served_after_fair_after_sqlite_turns_always(
+        tmp_path: Path) -> None:
+    from bookcore.adapters.sqlalchemy import create_engine_for
+    from bookcore.adapters.sqlalchemy.engine import SERVER_FAIR_AFTER
+
+    url = "postgresql+psycopg://u@127.0.0.1:1/x"
+    assert turnstile_for(create_engine_for(url)).patience == SERVER_FAIR_AFTER  # type: ignore[union-attr]
+    assert turnstile_for(create_engine_for(url, fair_after=0)).patience == 0  # type: ignore[union-attr]
+    assert turnstile_for(create_engine_for(url, fair_after=2)).patience == 2.0  # type: ignore[union-attr]
+    sqlite = f"sqlite:///{tmp_path / 'fair.db'}"
+    assert turnstile_for(create_engine_for(sqlite)).patience == 0  # type: ignore[union-attr]
+    assert turnstile_for(create_engine_for(sqlite, fair_after=0.5)).patience == 0.5  # type: ignore[union-attr]
+    for wrong in (-1, True, "0.1", float("nan"), float("inf"), Decimal("0.1")):
+        with pytest.raises(InvalidInput):
+            create_engine_for(url, fair_after=wrong)  # type: ignore[arg-type]
 
 
 def test_memory_databases_and_foreign_engines_have_no_turnstile() -> None:

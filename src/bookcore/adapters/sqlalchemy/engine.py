@@ -15,6 +15,9 @@ from bookcore.adapters.sqlalchemy.writer import SharedWriter
 from bookcore.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Seconds a unit of work waiting for a server connection lets others take freed ones first; past
+#: it, the next connection freed is handed to it (turnstile.py says why, benchmarks.md measures it).
+SERVER_FAIR_AFTER = 0.1
 
 _WRITERS: WeakKeyDictionary[Engine, SharedWriter] = WeakKeyDictionary()
 _POOL_TURNS: WeakKeyDictionary[Engine, Turnstile] = WeakKeyDictionary()
@@ -32,8 +35,13 @@ def turnstile_for(engine: Engine) -> Turnstile | None:
     return _POOL_TURNS.get(engine) if writer is None else writer.turnstile
 
 
-def create_engine_for(url: str, **options: Any) -> Engine:
+def create_engine_for(url: str, *, fair_after: float | None = None, **options: Any) -> Engine:
     """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL); ``options`` go to SQLAlchemy.
+
+    Units of work queue for the engine's connections in the process (turnstile.py). One that has
+    waited ``fair_after`` seconds gets the next connection freed, in arrival order; until then a
+    freed one goes to whoever asks first. Default: ``SERVER_FAIR_AFTER`` on a server, 0 (strict
+    arrival order) on SQLite.
 
     SQLite: the driver is put in autocommit mode so SQLAlchemy emits BEGIN itself, and every
     transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, because
@@ -46,6 +54,7 @@ def create_engine_for(url: str, **options: Any) -> Engine:
         backend = parsed.get_backend_name()
     except ArgumentError as error:
         raise InvalidInput("not a database URL", url=_masked(url)) from error
+    patience = _patience(fair_after, server=backend != "sqlite")
     if backend == "sqlite":
         file_backed = _is_file(parsed)  # in-memory databases get a single-connection pool
         if file_backed:
@@ -53,7 +62,7 @@ def create_engine_for(url: str, **options: Any) -> Engine:
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=file_backed)
         if file_backed:  # one writer at a time anyway: queue in arrival order, on one connection
-            _share_one_writer(engine)
+            _share_one_writer(engine, patience)
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
     # survive a dead pooled connection (see bookcore.transactions).
@@ -62,8 +71,18 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     engine = _create(parsed, options)
-    _queue_for_the_pool(engine)
+    _queue_for_the_pool(engine, patience)
     return engine
+
+
+def _patience(fair_after: float | None, *, server: bool) -> float:
+    if fair_after is None:
+        return SERVER_FAIR_AFTER if server else 0.0
+    if isinstance(fair_after, bool) or not isinstance(fair_after, int | float) \
+            or not 0 <= fair_after < float("inf"):
+        raise InvalidInput("fair_after is the seconds a waiting unit of work lets others go first: "
+                           "a number, 0 or more", fair_after=repr(fair_after))
+    return float(fair_after)
 
 
 def _reuse_warm_connections(options: dict[str, Any]) -> None:
@@ -102,15 +121,16 @@ def _is_file(url: URL) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(url)
 
 
-def _share_one_writer(engine: Engine) -> None:
-    writer = _WRITERS[engine] = SharedWriter(Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000))
+def _share_one_writer(engine: Engine, patience: float) -> None:
+    turnstile = Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, patience=patience)
+    writer = _WRITERS[engine] = SharedWriter(turnstile)
 
     @event.listens_for(engine, "engine_disposed")
     def _on_dispose(_engine: Engine) -> None:
         writer.retire()
 
 
-def _queue_for_the_pool(engine: Engine) -> None:
+def _queue_for_the_pool(engine: Engine, patience: float) -> None:
     """Units of work take one of as many turns as the pool has connections, first come, first
     served, before they check one out (turnstile.py says why). Only for a queue pool with a
     bound: one without (``pool_size=0`` or ``max_overflow=-1``) never makes anyone wait."""
@@ -122,7 +142,8 @@ def _queue_for_the_pool(engine: Engine) -> None:
     if not isinstance(overflow, int) or overflow < 0 or pool.size() <= 0 \
             or not isinstance(timeout, int | float):
         return
-    _POOL_TURNS[engine] = Turnstile(timeout=float(timeout), permits=pool.size() + overflow)
+    _POOL_TURNS[engine] = Turnstile(timeout=float(timeout), permits=pool.size() + overflow,
+                                    patience=patience)
 
 
 def _make_sqlite_transactional(engine: Engine, *, file_backed: bool) -> None:
