@@ -69,13 +69,18 @@ def throughput_ratios(records: list[Record]) -> list[Record]:
     return rows
 
 
-def collapse(records: list[Record]) -> list[Record]:
-    """Throughput at the highest client count as a share of the best, per series (median rounds)."""
+def _series(records: list[Record]) -> list[tuple[tuple[Any, ...], list[Record]]]:
+    """The median rounds of each (suite, backend, scale, shape, implementation), in report order."""
     series: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
     for record in medians(records):
         series[_key(record, "suite", "backend", "scale", "shape", "implementation")].append(record)
+    return sorted(series.items(), key=_order)
+
+
+def collapse(records: list[Record]) -> list[Record]:
+    """Throughput at the highest client count as a share of the best, per series (median rounds)."""
     rows = []
-    for (suite, backend, scale, shape, implementation), points in sorted(series.items(), key=_order):
+    for (suite, backend, scale, shape, implementation), points in _series(records):
         best = max(points, key=lambda point: point["ops_per_s"])
         most = max(points, key=lambda point: point["clients"])
         share = most["ops_per_s"] / best["ops_per_s"] if best["ops_per_s"] else 0.0
@@ -126,11 +131,8 @@ def expire_ratios(records: list[Record]) -> list[Record]:
 def fairness(records: list[Record]) -> list[Record]:
     """Per (suite, backend, scale, shape, implementation): the median round at the fewest and the
     most clients, the share the most keep, and the p99 there (the waits fair turns bound)."""
-    series: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
-    for record in medians(records):
-        series[_key(record, "suite", "backend", "scale", "shape", "implementation")].append(record)
     rows = []
-    for (suite, backend, scale, shape, implementation), points in sorted(series.items(), key=_order):
+    for (suite, backend, scale, shape, implementation), points in _series(records):
         fewest = min(points, key=lambda point: point["clients"])
         most = max(points, key=lambda point: point["clients"])
         if most is fewest:

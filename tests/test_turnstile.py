@@ -155,6 +155,16 @@ def test_a_turnstile_has_at_least_one_turn() -> None:
         Turnstile(timeout=1, patience=-0.1)
 
 
+def _taking_turns(turnstile: Turnstile, order: list[str]) -> Callable[[str], None]:
+    """A visitor that takes a turn, notes its name and gives the turn back."""
+    def visitor(name: str) -> None:
+        assert turnstile.enter()
+        order.append(name)
+        turnstile.leave()
+
+    return visitor
+
+
 class _Clock:
     """Seconds that move only when the test says so."""
 
@@ -168,18 +178,12 @@ class _Clock:
 def test_within_its_patience_a_waiter_lets_the_thread_that_just_left_go_first(
         monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock()
-    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), list[str]()
     assert turnstile.enter()
     # The waiter's bell rings, but it stays asleep until the test wakes it: no race to win.
     rung: list[_Waiter] = []
     monkeypatch.setattr(_Waiter, "ring", lambda waiter: rung.append(waiter))
-
-    def visitor(name: str) -> None:
-        assert turnstile.enter()
-        order.append(name)
-        turnstile.leave()
-
-    [waiter] = _queue_in_order(turnstile, "w", visitor)
+    [waiter] = _queue_in_order(turnstile, "w", _taking_turns(turnstile, order))
     clock.now += 4.9  # the waiter's patience is not over
     turnstile.leave()
     assert len(rung) == 1 and not rung[0].handed  # woken to take it, not handed it
@@ -197,15 +201,9 @@ def test_within_its_patience_a_waiter_lets_the_thread_that_just_left_go_first(
 
 def test_a_woken_waiter_takes_a_freed_turn_nobody_else_asks_for() -> None:
     clock = _Clock()
-    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), list[str]()
     assert turnstile.enter()
-
-    def visitor(name: str) -> None:
-        assert turnstile.enter()
-        order.append(name)
-        turnstile.leave()
-
-    [waiter] = _queue_in_order(turnstile, "w", visitor)
+    [waiter] = _queue_in_order(turnstile, "w", _taking_turns(turnstile, order))
     turnstile.leave()  # within its patience: freed, and the waiter woken to take it
     waiter.join()
     assert order == ["w"] and turnstile.waiting == 0
@@ -214,15 +212,9 @@ def test_a_woken_waiter_takes_a_freed_turn_nobody_else_asks_for() -> None:
 
 def test_past_their_patience_waiters_are_served_in_arrival_order() -> None:
     clock = _Clock()
-    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), []
+    turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), list[str]()
     assert turnstile.enter()
-
-    def visitor(name: str) -> None:
-        assert turnstile.enter()
-        order.append(name)
-        turnstile.leave()
-
-    threads = _queue_in_order(turnstile, "abc", visitor)
+    threads = _queue_in_order(turnstile, "abc", _taking_turns(turnstile, order))
     clock.now += 5
     turnstile.leave()
     assert turnstile.enter()  # returns only once all three, past their patience, have had theirs
