@@ -7,7 +7,20 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Executable, Table, and_, bindparam, case, insert, literal_column, select, update
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from bookcore.adapters.sqlalchemy import rows
@@ -61,6 +74,15 @@ _RELEASE = Prepared(update(inventory_items)
             .where(inventory_items.c.id == bindparam("item_id"),
                    inventory_items.c.available + bindparam("quantity") <= inventory_items.c.capacity)
             .values(available=inventory_items.c.available + bindparam("quantity")))
+# PostgreSQL: every item of a sweep batch in one statement with two array parameters, so its text
+# never changes (prepared once; chunks of ids each compiled a new CASE statement).
+_RELEASED = func.unnest(bindparam("release_ids", type_=postgresql.ARRAY(Text)),
+                        bindparam("release_units", type_=postgresql.ARRAY(Integer))) \
+    .table_valued("id", "units").render_derived(name="released")
+_RELEASE_EACH = Prepared(update(inventory_items)
+                         .where(inventory_items.c.id == _RELEASED.c.id,
+                                inventory_items.c.available + _RELEASED.c.units <= inventory_items.c.capacity)
+                         .values(available=inventory_items.c.available + _RELEASED.c.units))
 # UPDATE reserves bind names equal to column names, hence the prefixes.
 _ACCOUNT = and_(wallet_accounts.c.customer_id == bindparam("account_customer"),
                 wallet_accounts.c.currency == bindparam("account_currency"))
@@ -130,6 +152,13 @@ class SqlInventoryRepository:
         # and a round trip each was most of its time on a server. Chunks keep the statement
         # under every driver's parameter limit; ids go in sorted, as everywhere else.
         ordered = sorted(units)
+        if self._db.dialect_name == "postgresql":
+            result = self._db.run(_RELEASE_EACH, {"release_ids": ordered,
+                                                  "release_units": [units[item] for item in ordered]})
+            if result.rowcount != len(ordered):
+                raise StorageError("release would exceed capacity (or an item is missing)",
+                                   items=len(ordered), released=result.rowcount)
+            return
         for start in range(0, len(ordered), RELEASE_CHUNK):
             chunk = ordered[start:start + RELEASE_CHUNK]
             if len(chunk) == 1:
