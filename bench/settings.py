@@ -24,8 +24,8 @@ class Settings:
     #: which goes first. The host's throughput drifts by up to 2x within minutes, so one window per
     #: side can land a ratio on a dip; the report takes the median of the rounds' paired ratios.
     rounds: int = 1
-    #: Client counts of the ``fairness`` suite: the best client count of most series, and the most.
-    fairness_client_counts: tuple[int, ...] = (4, 64)
+    #: Client counts of the ``fairness`` suite: one alone, the best of most server series, the most.
+    fairness_client_counts: tuple[int, ...] = (1, 4, 64)
     #: Items the "spread" shape rotates over.
     spread_items: int = 1000
     #: Operations each client runs before the timed window, to warm pools and statement caches.

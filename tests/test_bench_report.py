@@ -71,21 +71,24 @@ def test_collapse_and_scaling_compare_median_rounds() -> None:
     assert (flat["share"], flat["meets"]) == (0.79, False)
 
 
-def test_fairness_gives_each_implementation_its_share_at_the_most_clients_and_its_p99() -> None:
+def test_fairness_gives_each_implementation_its_share_of_its_best_at_the_most_clients() -> None:
     records = []
-    for implementation, few, most, p99 in (("baseline", 1000.0, 950.0, 2000.0),
-                                           ("fair-baseline", 1000.0, 600.0, 40.0),
-                                           ("bookcore", 900.0, 540.0, 45.0)):
+    for implementation, one, four, most, p99 in (("baseline", 1100.0, 1000.0, 950.0, 2000.0),
+                                                 ("fair-baseline", 900.0, 1000.0, 600.0, 40.0),
+                                                 ("bookcore", 900.0, 800.0, 540.0, 45.0)):
         for r in range(3):
-            records.append(_record(implementation, few, round_=r, clients=4))
+            records.append(_record(implementation, one, round_=r, clients=1))
+            records.append(_record(implementation, four, round_=r, clients=4))
             records.append(_record(implementation, most + 100 * (r - 1), round_=r, clients=64,
                                    p99_ms=p99 + r))
     rows = {row["implementation"]: row for row in fairness(records)}
-    assert rows["baseline"]["share"] == 0.95 and rows["baseline"]["p99_ms"] == 2001.0
-    assert rows["fair-baseline"]["share"] == 0.6 and rows["fair-baseline"]["p99_ms"] == 41.0
-    assert (rows["bookcore"]["fewest_per_s"], rows["bookcore"]["most_per_s"]) == (900.0, 540.0)
+    assert (rows["baseline"]["best_clients"], rows["baseline"]["share_of_best"]) == (1, 0.864)
+    assert rows["baseline"]["p99_ms"] == 2001.0
+    assert (rows["fair-baseline"]["best_clients"], rows["fair-baseline"]["share_of_best"]) == (4, 0.6)
+    assert rows["bookcore"]["per_s"] == {1: 900.0, 4: 800.0, 64: 540.0}
     tables = markdown(summarize([], [], records))
-    assert "| holds | sqlite | hot | fair-baseline | 1,000 (4) | 600 (64) | 0.60 | 41 ms |" in tables
+    assert ("| holds | sqlite | hot | fair-baseline | 900 (1) · 1,000 (4) · 600 (64) | 4 clients "
+            "| 0.60 (64) | 41 ms |") in tables
 
 
 def test_fairness_needs_two_client_counts() -> None:
