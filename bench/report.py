@@ -196,8 +196,8 @@ def markdown(summary: dict[str, list[Record]]) -> str:
                         f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}", _mark(r["meets"])]
                        for r in summary["scaling"]])
     if summary.get("fairness"):
-        out += ["", "#### Fair turns by themselves: the raw baseline with bookcore's first-come, "
-                    "first-served turns", ""]
+        out += ["", "#### Strict turns by themselves: the raw baseline behind first-come, first-served "
+                    "turns (fair-baseline)", ""]
         out += _table(["operation", "backend", "shape", "implementation", "per second (clients)",
                        "best at", "share at most clients", "p99 at most clients"],
                       [[r["suite"], r["backend"], r["shape"], r["implementation"],

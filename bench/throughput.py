@@ -32,7 +32,8 @@ from bookcore import SqlAlchemyUnitOfWork, SystemClock, finalize_payment, place_
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 
 IMPLEMENTATIONS = ("baseline", "bookcore")
-#: The raw baseline behind bookcore's own first-come, first-served turns (``fairness`` suite).
+#: The raw baseline behind strict first-come, first-served turns: bookcore's ``Turnstile`` with
+#: ``patience=0``, one turn per connection (one on SQLite); the ``fairness`` suite.
 FAIR_BASELINE = "fair-baseline"
 SHAPES = ("hot", "spread")
 #: First guess of finalize rate (per second), to size the pool of payable holds; corrected as runs go.
@@ -176,8 +177,8 @@ class _Clients:
 
 
 def _fair_turns(backend: Backend, connections: int) -> Turnstile:
-    """The turns a bookcore engine on this backend would take: SQLite's one writer at a time, or
-    one per connection of a server's pool (bookcore.adapters.sqlalchemy.engine)."""
+    """As many turns as a bookcore engine on this backend takes (SQLite's one writer at a time, or
+    one per connection of a server's pool), each handed to the longest waiter."""
     return Turnstile(timeout=60.0, permits=1 if backend.name == "sqlite" else connections)
 
 
@@ -206,8 +207,8 @@ def run_suite(backend: Backend, settings: Settings, scale: int, log: Log) -> lis
 
 
 def run_fairness(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
-    """The raw baseline with and without bookcore's first-come, first-served turns, beside
-    bookcore, at ``settings.fairness_client_counts``: what fair turns cost by themselves."""
+    """The raw baseline with and without strict first-come, first-served turns, beside bookcore,
+    at ``settings.fairness_client_counts``: what strict turns cost by themselves."""
     return run_points(backend, settings, scale, settings.fairness_client_counts,
                       ("baseline", FAIR_BASELINE, "bookcore"), log)
 

@@ -93,4 +93,4 @@ def test_fairness_gives_each_implementation_its_share_of_its_best_at_the_most_cl
 
 def test_fairness_needs_two_client_counts() -> None:
     assert fairness([_record("baseline", 1000.0, round_=0, clients=4)]) == []
-    assert "Fair turns" not in markdown(summarize([], []))
+    assert "Strict turns" not in markdown(summarize([], []))
