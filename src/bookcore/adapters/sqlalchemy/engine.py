@@ -131,9 +131,10 @@ def _share_one_writer(engine: Engine, patience: float) -> None:
 
 
 def _queue_for_the_pool(engine: Engine, patience: float) -> None:
-    """Units of work take one of as many turns as the pool has connections, first come, first
-    served, before they check one out (turnstile.py says why). Only for a queue pool with a
-    bound: one without (``pool_size=0`` or ``max_overflow=-1``) never makes anyone wait."""
+    """Units of work take one of as many turns as the pool has connections before they check one
+    out, queueing in arrival order, served strictly so once they have waited ``patience``
+    (turnstile.py says why). Only for a queue pool with a bound: one without (``pool_size=0`` or
+    ``max_overflow=-1``) never makes anyone wait."""
     pool = engine.pool
     if not isinstance(pool, QueuePool):
         return

@@ -148,31 +148,31 @@ class SqlInventoryRepository:
             raise StorageError("release would exceed capacity", item_id=item_id, quantity=quantity)
 
     def release_many(self, units: Mapping[str, int]) -> None:
-        # One UPDATE per chunk instead of one per item: a sweep batch spans hundreds of items,
-        # and a round trip each was most of its time on a server. Chunks keep the statement
-        # under every driver's parameter limit; ids go in sorted, as everywhere else.
+        # One UPDATE per chunk of items instead of one per item: a sweep batch spans hundreds of
+        # items, and a round trip each was most of its time on a server. Ids go in sorted, as
+        # everywhere else. PostgreSQL takes the whole batch as two arrays in one prepared
+        # statement; elsewhere chunks keep the statement under every driver's parameter limit.
         ordered = sorted(units)
-        if self._db.dialect_name == "postgresql":
-            result = self._db.run(_RELEASE_EACH, {"release_ids": ordered,
-                                                  "release_units": [units[item] for item in ordered]})
-            if result.rowcount != len(ordered):
-                raise StorageError("release would exceed capacity (or an item is missing)",
-                                   items=len(ordered), released=result.rowcount)
-            return
-        for start in range(0, len(ordered), RELEASE_CHUNK):
-            chunk = ordered[start:start + RELEASE_CHUNK]
+        size = len(ordered) if self._db.dialect_name == "postgresql" else RELEASE_CHUNK
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start:start + size]
             if len(chunk) == 1:
                 self.release(chunk[0], units[chunk[0]])
                 continue
-            returned = case({item_id: units[item_id] for item_id in chunk}, value=inventory_items.c.id)
-            result = self._db.run(
-                update(inventory_items)
-                .where(inventory_items.c.id.in_(chunk),
-                       inventory_items.c.available + returned <= inventory_items.c.capacity)
-                .values(available=inventory_items.c.available + returned))
+            result = self._db.run(*self._release_chunk(chunk, units))
             if result.rowcount != len(chunk):
                 raise StorageError("release would exceed capacity (or an item is missing)",
                                    items=len(chunk), released=result.rowcount)
+
+    def _release_chunk(self, chunk: list[str], units: Mapping[str, int]
+                       ) -> tuple[Executable | Prepared, dict[str, Any] | None]:
+        if self._db.dialect_name == "postgresql":
+            return _RELEASE_EACH, {"release_ids": chunk, "release_units": [units[item] for item in chunk]}
+        returned = case({item_id: units[item_id] for item_id in chunk}, value=inventory_items.c.id)
+        return (update(inventory_items)
+                .where(inventory_items.c.id.in_(chunk),
+                       inventory_items.c.available + returned <= inventory_items.c.capacity)
+                .values(available=inventory_items.c.available + returned)), None
 
     def list(self) -> Sequence[InventoryItem]:
         result = self._db.run(select(inventory_items).order_by(inventory_items.c.id)).mappings()
