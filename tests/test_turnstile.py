@@ -39,16 +39,20 @@ def _queue_in_order(turnstile: Turnstile, names: str,
     return threads
 
 
-def test_turns_are_handed_over_in_arrival_order() -> None:
-    turnstile, order = Turnstile(timeout=10), []
-    assert turnstile.enter()
-
+def _taking_turns(turnstile: Turnstile, order: list[str]) -> Callable[[str], None]:
+    """A visitor that takes a turn, notes its name and gives the turn back."""
     def visitor(name: str) -> None:
         assert turnstile.enter()
         order.append(name)
         turnstile.leave()
 
-    threads = _queue_in_order(turnstile, "abcde", visitor)
+    return visitor
+
+
+def test_turns_are_handed_over_in_arrival_order() -> None:
+    turnstile, order = Turnstile(timeout=10), list[str]()
+    assert turnstile.enter()
+    threads = _queue_in_order(turnstile, "abcde", _taking_turns(turnstile, order))
     turnstile.leave()
     for thread in threads:
         thread.join()
@@ -153,16 +157,6 @@ def test_a_turnstile_has_at_least_one_turn() -> None:
         Turnstile(timeout=1, permits=0)
     with pytest.raises(ValueError):
         Turnstile(timeout=1, patience=-0.1)
-
-
-def _taking_turns(turnstile: Turnstile, order: list[str]) -> Callable[[str], None]:
-    """A visitor that takes a turn, notes its name and gives the turn back."""
-    def visitor(name: str) -> None:
-        assert turnstile.enter()
-        order.append(name)
-        turnstile.leave()
-
-    return visitor
 
 
 class _Clock:
