@@ -1,7 +1,7 @@
 """Races proven against real databases: many workers, one barrier, and invariants afterwards.
 
-32 threads, each with its own connection, on PostgreSQL and on one SQLite file; SQLite also
-runs several processes. No sleeps: a barrier releases every worker at once, and the assertions
+32 threads, each with its own connection, on PostgreSQL and on one SQLite file (with and without
+group commit); SQLite also runs several processes. No sleeps: a barrier releases every worker at once, and the assertions
 hold whatever order the database picks.
 """
 
@@ -35,12 +35,15 @@ from tests.world import World
 WORKERS = 32
 T = TypeVar("T")
 
-@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite",
+                        "sqlite-solo"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database with a pool big enough for every worker to hold its own connection."""
-    base = fresh_engine(request.param, tmp_path)
+    """A database with a pool big enough for every worker to hold its own connection. SQLite runs
+    with group commit (its default: racing transactions mostly commit in groups) and without."""
+    base = fresh_engine(request.param.removesuffix("-solo"), tmp_path)
+    options = {"group_commit": False} if request.param == "sqlite-solo" else {}
     engine = create_engine_for(base.url.render_as_string(hide_password=False),
-                               pool_size=WORKERS + 4, max_overflow=0)
+                               pool_size=WORKERS + 4, max_overflow=0, **options)
     yield engine
     engine.dispose()  # the server allows ~100 connections; give these back before the next test
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import QueuePool
 
+from bookcore.adapters.sqlalchemy.group_commit import GroupCommit
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 from bookcore.adapters.sqlalchemy.writer import SharedWriter
 from bookcore.errors import InvalidInput
@@ -35,13 +36,18 @@ def turnstile_for(engine: Engine) -> Turnstile | None:
     return _POOL_TURNS.get(engine) if writer is None else writer.turnstile
 
 
-def create_engine_for(url: str, *, fair_after: float | None = None, **options: Any) -> Engine:
+def create_engine_for(url: str, *, fair_after: float | None = None, group_commit: bool = True,
+                      **options: Any) -> Engine:
     """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL); ``options`` go to SQLAlchemy.
 
     Units of work queue for the engine's connections in the process (turnstile.py). One that has
     waited ``fair_after`` seconds gets the next connection freed, in arrival order; until then a
     freed one goes to whoever asks first. Default: ``SERVER_FAIR_AFTER`` on a server, 0 (strict
     arrival order) on SQLite.
+
+    ``group_commit`` (SQLite files only): a transaction that finds another thread's running is
+    run by that thread after its own, inside a savepoint, and they commit as one
+    (group_commit.py says what each caller sees). False gives every transaction its own turn.
 
     SQLite: the driver is put in autocommit mode so SQLAlchemy emits BEGIN itself, and every
     transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, because
@@ -55,6 +61,8 @@ def create_engine_for(url: str, *, fair_after: float | None = None, **options: A
     except ArgumentError as error:
         raise InvalidInput("not a database URL", url=_masked(url)) from error
     patience = _patience(fair_after, server=backend != "sqlite")
+    if type(group_commit) is not bool:
+        raise InvalidInput("group_commit must be a bool", group_commit=repr(group_commit))
     if backend == "sqlite":
         file_backed = _is_file(parsed)  # in-memory databases get a single-connection pool
         if file_backed:
@@ -62,7 +70,7 @@ def create_engine_for(url: str, *, fair_after: float | None = None, **options: A
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=file_backed)
         if file_backed:  # one writer at a time anyway: queue in arrival order, on one connection
-            _share_one_writer(engine, patience)
+            _share_one_writer(engine, patience, group=GroupCommit() if group_commit else None)
         return engine
     # No pool_pre_ping: it costs a round trip per transaction, and bookcore's retries already
     # survive a dead pooled connection (see bookcore.transactions).
@@ -121,9 +129,9 @@ def _is_file(url: URL) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(url)
 
 
-def _share_one_writer(engine: Engine, patience: float) -> None:
+def _share_one_writer(engine: Engine, patience: float, group: GroupCommit | None) -> None:
     turnstile = Turnstile(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, patience=patience)
-    writer = _WRITERS[engine] = SharedWriter(turnstile)
+    writer = _WRITERS[engine] = SharedWriter(turnstile, group)
 
     @event.listens_for(engine, "engine_disposed")
     def _on_dispose(_engine: Engine) -> None:

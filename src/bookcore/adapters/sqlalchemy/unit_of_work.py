@@ -13,8 +13,9 @@ file the units of work of an engine take turns on one connection, kept between t
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Executable
 from sqlalchemy.engine import Connection, Engine
@@ -25,6 +26,7 @@ from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
 from bookcore.adapters.sqlalchemy.engine import turnstile_for, writer_for
 from bookcore.adapters.sqlalchemy.errors import During, translate
+from bookcore.adapters.sqlalchemy.group_commit import GroupCommit
 from bookcore.adapters.sqlalchemy.prepared import Prepared, driver_failure
 from bookcore.adapters.sqlalchemy.repositories import (
     SqlInventoryRepository,
@@ -34,6 +36,10 @@ from bookcore.adapters.sqlalchemy.repositories import (
     SqlWalletRepository,
 )
 from bookcore.errors import BookcoreError, StorageError, TransientConflict
+from bookcore.logs import Event
+
+T = TypeVar("T")
+_SAVEPOINT = "bookcore_call"
 
 
 class SqlAlchemyUnitOfWork:
@@ -62,6 +68,9 @@ class SqlAlchemyUnitOfWork:
         # Turns in arrival order before the pool is asked (turnstile.py): SQLite's one, or a
         # server pool's one per connection; None for engines bookcore did not create.
         self._turnstile = turnstile_for(engine)
+        # SQLite files: concurrent callers' transactions commit as one (group_commit.py).
+        self._group: GroupCommit | None = None if self._writer is None else self._writer.group
+        self._grouped = False  # running other callers' works too: commit/rollback are the group's
         self.inventory = SqlInventoryRepository(self)
         self.bookings = SqlBookingRepository(self)
         self.wallets = SqlWalletRepository(self)
@@ -129,8 +138,46 @@ class SqlAlchemyUnitOfWork:
         except SQLAlchemyError as error:
             raise translate(error, during="transaction") from error
 
+    def in_group(self, work: Callable[[Self, list[Event]], T]) -> tuple[T, list[Event]] | None:
+        """Run ``work`` committed together with other threads' (group_commit.py): its result and
+        events once committed, or None when it must run alone (nothing of it committed; always
+        None where this engine does not group). Raises the work's refusal or the COMMIT's error."""
+        group = self._group
+        if group is None:
+            return None
+        self.committed = False
+        outcome = group.run(self, work)
+        self.committed = outcome is not None
+        return outcome
+
+    def grouping(self, on: bool) -> None:
+        """Whether the block runs several callers' works (group_commit.py): it may not be
+        committed or rolled back by them then."""
+        self._grouped = on
+
+    def savepoint(self) -> None:
+        self._execute_plain(f"SAVEPOINT {_SAVEPOINT}")
+
+    def release_savepoint(self) -> None:
+        self._execute_plain(f"RELEASE {_SAVEPOINT}")
+
+    def rollback_to_savepoint(self) -> None:
+        """Undo the work since ``savepoint()`` and drop it; the transaction goes on."""
+        self._execute_plain(f"ROLLBACK TO {_SAVEPOINT}")
+        self._execute_plain(f"RELEASE {_SAVEPOINT}")
+
+    def _execute_plain(self, sql: str) -> None:
+        pooled = self._current()
+        if not self._open:
+            self._begin(pooled, during="transaction")
+        try:
+            pooled.dbapi_connection.execute(sql)  # type: ignore[union-attr]
+        except self._driver_error as error:
+            raise driver_failure(self.engine, pooled, error, sql, None, during="transaction") from error
+
     def commit(self) -> None:
         """Commit the work so far; the block may go on, in a new transaction."""
+        self._refuse_in_group("commit")
         pooled = self._current()
         if self._open:
             self._end(pooled, commit=True, during="commit")
@@ -138,9 +185,15 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         """Undo the work since the last commit; the block may go on, in a new transaction."""
+        self._refuse_in_group("roll back")
         pooled = self._current()
         if self._open:
             self._end(pooled, commit=False, during="transaction")
+
+    def _refuse_in_group(self, what: str) -> None:
+        if self._grouped:
+            raise StorageError(f"a work run in a group commit may not {what} its transaction; "
+                               "it runs again alone")
 
     def _current(self) -> PoolProxiedConnection:
         pooled = self._pooled

@@ -22,14 +22,17 @@ from typing import Any
 
 from sqlalchemy.pool import PoolProxiedConnection
 
+from bookcore.adapters.sqlalchemy.group_commit import GroupCommit
 from bookcore.adapters.sqlalchemy.turnstile import Turnstile
 
 
 class SharedWriter:
     """The turnstile of an engine's SQLite transactions and the connection that comes with a turn."""
 
-    def __init__(self, turnstile: Turnstile) -> None:
+    def __init__(self, turnstile: Turnstile, group: GroupCommit | None = None) -> None:
         self.turnstile = turnstile
+        #: Where concurrent callers' transactions queue to commit as one, or None (group_commit.py).
+        self.group = group
         self._lock = threading.Lock()
         self._parked: PoolProxiedConnection | None = None
         self._cursor: Any = None  # the parked connection's, or None
