@@ -104,15 +104,18 @@ Queue = Callable[..., None]
 
 
 @contextmanager
-def _leading(engine: Engine, callers: _Callers) -> Iterator[Queue]:
-    """A leader holds its group open inside its work (taking 1 unit); the block queues callers
-    behind it in order (``queue(name, work=..., call=...)`` returns once that caller waits);
-    leaving the block lets the leader go on."""
+def _leading(engine: Engine, callers: _Callers,
+             then: Callable[[UnitOfWork], Any] | None = None) -> Iterator[Queue]:
+    """A leader holds its group open inside its work (taking 1 unit, then doing ``then``); the
+    block queues callers behind it in order (``queue(name, work=..., call=...)`` returns once
+    that caller waits); leaving the block lets the leader go on."""
     group, gate, inside = _group(engine), threading.Event(), threading.Event()
 
-    def lead(_uow: UnitOfWork) -> None:
+    def lead(uow: UnitOfWork) -> None:
         inside.set()
         assert gate.wait(30)
+        if then is not None:
+            then(uow)
 
     callers.start("leader", _take(then=lead))
     assert inside.wait(30)
@@ -193,6 +196,23 @@ def test_a_service_refusal_in_a_group_leaves_the_others_committed(engine: Engine
     assert isinstance(results["too-big"], InsufficientInventory)
     assert (results["small"], results["also-small"]) == (2, 3)
     assert _available(engine) == CAPACITY - 1 - 2 - 3
+
+
+def test_a_leader_refused_alone_hands_the_queued_callers_to_the_next_group(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    commits, callers = _counting_commits(engine, monkeypatch), _Callers(engine)
+
+    def refuse(_uow: UnitOfWork) -> None:
+        raise InvalidInput("the leader's own refusal")
+
+    with _leading(engine, callers, then=refuse) as queue:
+        queue("a", _take(units=2))
+        queue("b", _take(units=3))
+    results = callers.join()
+    assert isinstance(results["leader"], InvalidInput)
+    assert (results["a"], results["b"]) == ("a", "a")  # the oldest queued led the next group
+    assert commits == [1]
+    assert _available(engine) == CAPACITY - 2 - 3
 
 
 def test_any_other_failure_sends_every_caller_to_run_alone_and_nothing_is_applied_twice(

@@ -1,8 +1,8 @@
 """Races proven against real databases: many workers, one barrier, and invariants afterwards.
 
 32 threads, each with its own connection, on PostgreSQL and on one SQLite file (with and without
-group commit); SQLite also runs several processes. No sleeps: a barrier releases every worker at once, and the assertions
-hold whatever order the database picks.
+group commit); SQLite also runs several processes. No sleeps: a barrier releases every worker at
+once, and the assertions hold whatever order the database picks.
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ class GroupCommit:
 def _commit_together(uow: Leader, batch: list[_Call], more: Callable[[list[_Call]], bool]) -> None:
     """Run the leader's work, then each work queued meanwhile in a savepoint of the same
     transaction, and commit it; sets each call's verdict."""
-    own, committing = batch[0], False
+    own, committing, committed = batch[0], False, False
     try:
         with uow:
             _run_one(uow, own, in_savepoint=False)
@@ -171,10 +171,15 @@ def _commit_together(uow: Leader, batch: list[_Call], more: Callable[[list[_Call
             if own.error is None:  # else it is alone: its refusal rolls back on exit
                 committing = True
                 uow.commit()
+                committed = True
+                _set(batch, _DONE)  # from here on nothing may send a caller to run it again
     except TransientConflict:
-        _set(batch, _ALONE)  # nothing committed: each runs again alone, with in_transaction's retries
+        if not committed:  # nothing committed: each runs again alone, with in_transaction's retries
+            _set(batch, _ALONE)
         return
     except Exception as failure:
+        if committed:  # ending the block failed after the COMMIT: the results stand
+            return
         if committing or len(batch) == 1:  # as in_transaction raises it (after COMMIT, nobody knows)
             for call in batch:
                 call.error = failure
@@ -182,7 +187,8 @@ def _commit_together(uow: Leader, batch: list[_Call], more: Callable[[list[_Call
         else:
             _set(batch, _ALONE)  # rolled back: the work that failed fails again, alone
         return
-    _set(batch, _DONE)
+    if not committed:  # the leader's own refusal, rolled back alone
+        _set(batch, _DONE)
 
 
 def _run_one(uow: Leader, call: _Call, *, in_savepoint: bool) -> None:
