@@ -2,12 +2,14 @@
 
 SQLite runs one write transaction at a time, and an engine's units of work on a file take turns
 for it (turnstile.py). Handing the turn from one caller to the next costs a thread switch: the
-thread that gets it was asleep, must be woken on the other CPU and then wait for the GIL. On a
-busy host that hand-over was a quarter of a hold's time, so 64 clients reached 0.73-0.79 of one
+thread that gets it was asleep, must be woken on the other CPU and then wait for the GIL. On the
+2-CPU benchmark host a hold on a hot item cost 430 us of CPU at 64 clients against 313 us alone
+(switches, and caches gone cold across 64 threads), and 64 clients reached 0.73-0.79 of one
 client's throughput (docs/benchmarks.md). Here a caller that finds another caller's work running
-queues its own instead of queueing for the turn. The caller running (the leader) runs what is
-queued after its own work, in arrival order, each inside a SAVEPOINT, and commits them all at
-once. Between the works its thread keeps running, and the group pays for one COMMIT.
+queues its own instead of queueing for the turn. The caller running (the leader) runs, after its
+own work, every work queued while its transaction is open, in arrival order, each inside a
+SAVEPOINT, and commits them all at once. Between the works its thread keeps running, and the group
+pays for one COMMIT.
 
 What each caller sees is what it would see alone:
 - its result, and its events, only once the COMMIT holding its work has succeeded;
