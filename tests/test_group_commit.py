@@ -164,22 +164,30 @@ def test_callers_queued_behind_a_running_transaction_commit_with_it_once(
     assert sorted(held) == ["a", "b", "c", "leader"]
 
 
-def test_a_refusal_rolls_back_only_its_own_work_and_is_raised_to_its_caller(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    commits, callers = _counting_commits(engine, monkeypatch), _Callers(engine)
+@pytest.mark.parametrize(("failure", "others", "commits"), [
+    # A refusal rolls back only its own savepoint and is raised to its caller; the rest commit.
+    (InvalidInput("refused after taking capacity"), ("leader", "leader", "leader"), 1),
+    # Anything else rolls the group back: the others run again alone, each on its own thread,
+    # and commit once; the failing work fails again, alone.
+    (RuntimeError("a bug in one caller's work"), ("leader", "a", "b"), 3),
+], ids=["refusal", "bug"])
+def test_a_work_that_fails_in_a_group_is_the_only_one_that_fails(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, failure: Exception,
+        others: tuple[str, str, str], commits: int) -> None:
+    counted, callers = _counting_commits(engine, monkeypatch), _Callers(engine)
 
-    def refuse(_uow: UnitOfWork) -> None:
-        raise InvalidInput("refused after taking capacity")
+    def fail(_uow: UnitOfWork) -> None:
+        raise failure
 
     with _leading(engine, callers) as queue:
         queue("a", _take(units=2))
-        queue("refused", _take(units=5, then=refuse))
+        queue("failing", _take(units=5, then=fail))
         queue("b", _take(units=3))
     results = callers.join()
-    assert isinstance(results["refused"], InvalidInput)
-    assert (results["a"], results["b"]) == ("leader", "leader")
-    assert commits == [1]
-    assert _available(engine) == CAPACITY - 1 - 2 - 3  # the refused work's 5 units came back
+    assert results["failing"] is failure
+    assert (results["leader"], results["a"], results["b"]) == others
+    assert counted == [commits]
+    assert _available(engine) == CAPACITY - 1 - 2 - 3  # the failing work's 5 units are not taken
 
 
 def test_a_service_refusal_in_a_group_leaves_the_others_committed(engine: Engine) -> None:
@@ -215,25 +223,6 @@ def test_a_leader_refused_alone_hands_the_queued_callers_to_the_next_group(
     assert _available(engine) == CAPACITY - 2 - 3
 
 
-def test_any_other_failure_sends_every_caller_to_run_alone_and_nothing_is_applied_twice(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    commits, callers = _counting_commits(engine, monkeypatch), _Callers(engine)
-
-    def bug(_uow: UnitOfWork) -> None:
-        raise RuntimeError("a bug in one caller's work")
-
-    with _leading(engine, callers) as queue:
-        queue("a", _take(units=2))
-        queue("buggy", _take(units=5, then=bug))
-        queue("b", _take(units=3))
-    results = callers.join()
-    assert isinstance(results["buggy"], RuntimeError)
-    # The group rolled back; the others ran again alone, each on its own thread, and committed once.
-    assert (results["leader"], results["a"], results["b"]) == ("leader", "a", "b")
-    assert commits == [3]
-    assert _available(engine) == CAPACITY - 1 - 2 - 3
-
-
 def test_a_work_that_commits_by_itself_runs_alone(engine: Engine) -> None:
     callers = _Callers(engine)
 
@@ -248,15 +237,23 @@ def test_a_work_that_commits_by_itself_runs_alone(engine: Engine) -> None:
     assert _available(engine) == CAPACITY - 1 - 2 - 3
 
 
-def test_a_commit_aborted_by_the_database_sends_everyone_to_run_again_alone(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    locked = sqlite3.OperationalError("database is locked")
-    commits = _counting_commits(engine, monkeypatch, fail=lambda n: locked if n == 1 else None)
+def _group_whose_first_commit_fails(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                    error: Exception, units: dict[str, int]
+                                    ) -> tuple[dict[str, Any], list[int]]:
+    """A leader and callers taking ``units`` each in one group, whose COMMIT raises ``error``;
+    what each caller got, and the COMMITs issued."""
+    commits = _counting_commits(engine, monkeypatch, fail=lambda n: error if n == 1 else None)
     callers = _Callers(engine)
     with _leading(engine, callers) as queue:
-        queue("a", _take(units=2))
-        queue("b", _take(units=3))
-    results = callers.join()
+        for name, taken in units.items():
+            queue(name, _take(units=taken))
+    return callers.join(), commits
+
+
+def test_a_commit_aborted_by_the_database_sends_everyone_to_run_again_alone(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    results, commits = _group_whose_first_commit_fails(
+        engine, monkeypatch, sqlite3.OperationalError("database is locked"), {"a": 2, "b": 3})
     assert results == {"leader": "leader", "a": "a", "b": "b"}
     assert commits == [4]  # the group's, aborted, then one each
     assert _available(engine) == CAPACITY - 1 - 2 - 3
@@ -264,12 +261,8 @@ def test_a_commit_aborted_by_the_database_sends_everyone_to_run_again_alone(
 
 def test_a_commit_that_fails_otherwise_is_raised_to_every_caller(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    broken = sqlite3.OperationalError("disk I/O error")
-    commits = _counting_commits(engine, monkeypatch, fail=lambda n: broken if n == 1 else None)
-    callers = _Callers(engine)
-    with _leading(engine, callers) as queue:
-        queue("a", _take(units=2))
-    results = callers.join()
+    results, commits = _group_whose_first_commit_fails(
+        engine, monkeypatch, sqlite3.OperationalError("disk I/O error"), {"a": 2})
     assert all(isinstance(result, StorageError) for result in results.values()), results
     assert commits == [1]  # nobody ran again: whether a failed COMMIT stuck is not known
     assert _available(engine) == CAPACITY
