@@ -65,20 +65,28 @@ class Leader(Protocol):
 
 
 class _Call:
-    """One caller's work, and what became of it; the caller sleeps on ``bell`` until told."""
+    """One caller's work, and what became of it; a queued caller sleeps on ``bell`` until told."""
 
-    __slots__ = ("bell", "error", "events", "result", "verdict", "work")
+    __slots__ = ("bell", "error", "events", "result", "thread", "verdict", "work")
 
-    def __init__(self, work: Callable[[Any, list[Event]], Any]) -> None:
-        self.work = work
+    def __init__(self, work: Callable[[Any, list[Event]], Any], thread: int) -> None:
+        self.work, self.thread = work, thread
         self.events: list[Event] = []
         self.result: Any = None
         self.error: BaseException | None = None
         self.verdict = _QUEUED
+        self.bell: threading.Lock | None = None  # only a caller that queues needs one
+
+    def queue(self) -> None:
         self.bell = threading.Lock()
         self.bell.acquire()  # taken: the caller sleeps on it until it is told
 
+    def wait(self) -> None:
+        assert self.bell is not None
+        self.bell.acquire()
+
     def tell(self, verdict: str) -> None:
+        assert self.bell is not None
         self.verdict = verdict
         self.bell.release()
 
@@ -110,22 +118,20 @@ class GroupCommit:
         """Run ``work`` in the next group to commit. ``(result, events)`` once committed; None
         if it must run alone (nothing of it was committed). Raises the work's refusal, or the
         COMMIT's failure."""
-        call = _Call(work)
-        me = threading.get_ident()
+        call = _Call(work, threading.get_ident())
         with self._mutex:
-            if self._leader == me:  # a work that runs another: it cannot wait for its own group
+            if self._leader == call.thread:  # a work that runs another: it cannot wait for its own group
                 return None
             lead = self._leader is None
             if lead:
-                self._leader = me
+                self._leader = call.thread
             else:
+                call.queue()
                 self._queued.append(call)
         if not lead:
-            call.bell.acquire()
+            call.wait()
             if call.verdict != _LEAD:
                 return call.outcome()
-        with self._mutex:
-            self._leader = me  # a caller handed the lead takes it over
         batch = [call]
         try:
             _commit_together(uow, batch, self._more)
@@ -145,7 +151,7 @@ class GroupCommit:
         """Tell every other caller of the batch its outcome, and pass the lead on or end it."""
         with self._mutex:
             successor = self._queued.popleft() if self._queued else None
-            self._leader = None if successor is None else -1  # -1: taken, until its thread runs
+            self._leader = None if successor is None else successor.thread
         for call in batch[1:]:
             call.tell(_ALONE if call.verdict == _QUEUED else call.verdict)
         if successor is not None:
@@ -159,18 +165,15 @@ def _commit_together(uow: Leader, batch: list[_Call], more: Callable[[list[_Call
     try:
         with uow:
             _run_one(uow, own, in_savepoint=False)
-            if own.error is None and more(batch):
+            if own.error is None:  # else it is alone: its refusal rolls back on exit
                 uow.grouping(True)
                 try:
-                    done = 1
-                    while done < len(batch):
-                        for call in batch[done:]:
-                            _run_one(uow, call, in_savepoint=True)
-                        done = len(batch)
-                        more(batch)
+                    position = 1
+                    while position < len(batch) or more(batch):
+                        _run_one(uow, batch[position], in_savepoint=True)
+                        position += 1
                 finally:
                     uow.grouping(False)
-            if own.error is None:  # else it is alone: its refusal rolls back on exit
                 committing = True
                 uow.commit()
                 committed = True
@@ -189,8 +192,7 @@ def _commit_together(uow: Leader, batch: list[_Call], more: Callable[[list[_Call
         else:
             _set(batch, _ALONE)  # rolled back: the work that failed fails again, alone
         return
-    if not committed:  # the leader's own refusal, rolled back alone
-        _set(batch, _DONE)
+    _set(batch, _DONE)  # committed, or the leader's own refusal rolled back alone
 
 
 def _run_one(uow: Leader, call: _Call, *, in_savepoint: bool) -> None:
