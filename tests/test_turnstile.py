@@ -193,6 +193,37 @@ def test_within_its_patience_a_waiter_lets_the_thread_that_just_left_go_first(
     assert turnstile.enter()  # the waiter gave it back
 
 
+def test_a_turn_freed_while_a_woken_waiter_is_still_asleep_is_not_lost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    turnstile, order = Turnstile(timeout=10, permits=2, patience=5, clock=clock), list[str]()
+    assert turnstile.enter() and turnstile.enter()
+    together, failures = threading.Barrier(2, timeout=5), list[BaseException]()
+
+    def visitor(name: str) -> None:  # holds its turn until the other waiter holds one too
+        assert turnstile.enter()
+        order.append(name)
+        try:
+            together.wait()
+        except threading.BrokenBarrierError as error:
+            failures.append(error)
+        turnstile.leave()
+
+    rung: list[_Waiter] = []
+    monkeypatch.setattr(_Waiter, "ring", lambda waiter: rung.append(waiter))
+    threads = _queue_in_order(turnstile, "ab", visitor)
+    clock.now += 1
+    turnstile.leave()  # within a's patience: freed, and a woken to take it (asleep till we say)
+    clock.now += 5
+    turnstile.leave()  # past both waiters' patience, with a already woken for the free turn
+    monkeypatch.undo()
+    rung[0].ring()
+    for thread in threads:
+        thread.join()
+    assert not failures, "the second freed turn stayed free while b slept"
+    assert sorted(order) == ["a", "b"] and turnstile.waiting == 0
+
+
 def test_a_woken_waiter_takes_a_freed_turn_nobody_else_asks_for() -> None:
     clock = _Clock()
     turnstile, order = Turnstile(timeout=10, patience=5, clock=clock), list[str]()

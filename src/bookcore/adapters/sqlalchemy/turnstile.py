@@ -106,12 +106,15 @@ class Turnstile:
 
     def leave(self) -> None:
         """End this caller's turn: hand it to the longest waiter if that one's patience is over,
-        else free it and wake that waiter to take it, unless someone asks first."""
+        else free it and wake that waiter to take it, unless someone asks first.
+
+        A turn is never handed to a waiter already woken for a free one: it would take the
+        handed turn and leave the free one free, with the next waiter asleep beside it."""
         with self._mutex:
             waiting = self._waiting
             if not waiting:
                 self._free += 1
-            elif self._may_go_first():
+            elif self._free or self._may_go_first():
                 self._free += 1
                 waiting[0].ring()
             else:
