@@ -18,7 +18,11 @@ from bookcore.errors import InvalidInput
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Seconds a unit of work waiting for a server connection lets others take freed ones first; past
 #: it, the next connection freed is handed to it (turnstile.py says why, benchmarks.md measures it).
-SERVER_FAIR_AFTER = 0.1
+#: Every waiter that queues behind threads which keep their connections busy waits about this
+#: long, so with W waiting it costs W / SERVER_FAIR_AFTER hand-overs to sleeping threads a second;
+#: 0.1 s made them most of the work at 64 clients on 5 connections (a client-bound host fell to
+#: 0.73-0.78 of its best), 0.5 s kept 0.79-0.94 of it, with the p99 wait near 0.55 s.
+SERVER_FAIR_AFTER = 0.5
 
 _WRITERS: WeakKeyDictionary[Engine, SharedWriter] = WeakKeyDictionary()
 _POOL_TURNS: WeakKeyDictionary[Engine, Turnstile] = WeakKeyDictionary()
