@@ -26,7 +26,7 @@ from bench.backends import Backend, PostgresBackend, SqliteBackend, postgres_url
 from bench.machine import describe, describe_backend
 from bench.plot import plot
 from bench.report import markdown, misses, summarize
-from bench.settings import FULL, QUICK
+from bench.settings import FULL, QUICK, Settings
 
 SUITES = ("throughput", "fairness", "expire", "pricing")
 
@@ -89,6 +89,22 @@ def _pricing(quick: bool, notes: list[str]) -> Any:
     return {"output": completed.stdout}
 
 
+def _throughput(backend: Backend, settings: Settings) -> list[dict[str, Any]]:
+    """The throughput suite, every table size in a database of its own (the first in
+    ``backend``'s), all loaded before any is measured, so the sizes alternate round by round."""
+    tables = {scale: backend if index == 0 else backend.sibling(str(scale))
+              for index, scale in enumerate(settings.scales)}
+    try:
+        for scale, database in tables.items():
+            _log(f"{backend.name}: loading {scale:,} bookings")
+            throughput.prepare(database, settings, scale)
+        return throughput.run_suite(tables, settings, _log)
+    finally:
+        for database in tables.values():
+            if database is not backend:
+                database.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _arguments(argv)
     suites = {name.strip() for name in arguments.only.split(",") if name.strip()}
@@ -112,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             results["backends"][backend.name] = describe_backend(backend)
             _log(f"{backend.name} {results['backends'][backend.name]}")
             if "throughput" in suites:
-                for scale in settings.scales:
-                    _log(f"{backend.name}: loading {scale:,} bookings")
-                    throughput.prepare(backend, settings, scale)
-                    results["throughput"] += throughput.run_suite(backend, settings, scale, _log)
+                results["throughput"] += _throughput(backend, settings)
             if "fairness" in suites:
                 _log(f"{backend.name}: fairness, loading {settings.scales[0]:,} bookings")
                 throughput.prepare(backend, settings, settings.scales[0])

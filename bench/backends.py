@@ -89,6 +89,11 @@ class Backend:
         """One value from a query (``?`` placeholders), on a short-lived raw connection."""
         raise NotImplementedError
 
+    def sibling(self, label: str) -> Backend:
+        """Another database of the same kind beside this one, removed when it is closed: a second
+        table size measured in the same minutes as the first."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Remove what this backend created that is not meant to outlive the run."""
 
@@ -96,13 +101,16 @@ class Backend:
 class PostgresBackend(Backend):
     name = "postgres"
 
-    def __init__(self, given_url: str) -> None:
+    def __init__(self, given_url: str, database: str = BENCH_DATABASE, *, owned: bool = False) -> None:
+        """The benchmark's ``database`` on the server of ``given_url``, created unless it exists;
+        ``owned``: dropped again on ``close``."""
         given = make_url(given_url)
         if given.drivername == "postgresql":
             given = given.set(drivername="postgresql+psycopg")
-        self.url = given.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-        self._dsn = _libpq(given.set(database=BENCH_DATABASE))
-        _create_database(given)
+        self._given, self._database, self._owned = given, database, owned
+        self.url = given.set(database=database).render_as_string(hide_password=False)
+        self._dsn = _libpq(given.set(database=database))
+        _create_database(given, database)
 
     def raw(self) -> psycopg.Connection[tuple[Any, ...]]:
         return psycopg.connect(self._dsn)
@@ -136,6 +144,14 @@ class PostgresBackend(Backend):
         with psycopg.connect(self._dsn, autocommit=True) as connection:
             row = connection.execute(sql.replace("?", "%s"), params).fetchone()
             return None if row is None else row[0]
+
+    def sibling(self, label: str) -> PostgresBackend:
+        return PostgresBackend(self._given.render_as_string(hide_password=False),
+                               f"{BENCH_DATABASE}_{label}", owned=True)
+
+    def close(self) -> None:
+        if self._owned:
+            _drop_database(self._given, self._database)
 
 
 class SqliteBackend(Backend):
@@ -199,6 +215,9 @@ class SqliteBackend(Backend):
         finally:
             connection.close()
 
+    def sibling(self, label: str) -> SqliteBackend:
+        return SqliteBackend()
+
     def close(self) -> None:
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -212,17 +231,24 @@ def _libpq(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _create_database(given: URL) -> None:
-    """CREATE DATABASE bookcore_bench on the given URL's server unless it exists (tests never use it)."""
+def _create_database(given: URL, database: str) -> None:
+    """CREATE DATABASE ``database`` on the given URL's server unless it exists (tests never use it)."""
+    with _server(given) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if exists is None:
+            connection.execute(f'CREATE DATABASE "{database}"')
+
+
+def _drop_database(given: URL, database: str) -> None:
+    with _server(given) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _server(given: URL) -> psycopg.Connection[tuple[Any, ...]]:
+    """An autocommit connection to the given URL's own database, else to ``postgres``."""
     for database in (given.database, "postgres"):
         try:
-            connection = psycopg.connect(_libpq(given.set(database=database)), autocommit=True)
+            return psycopg.connect(_libpq(given.set(database=database)), autocommit=True)
         except psycopg.OperationalError:
             continue
-        with connection:
-            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                        (BENCH_DATABASE,)).fetchone()
-            if exists is None:
-                connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        return
     raise RuntimeError(f"cannot reach the PostgreSQL server of {given.render_as_string()}")

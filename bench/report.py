@@ -2,7 +2,9 @@
 
 A point runs in several rounds, each pairing the two implementations back to back, so a ratio is
 the median of the rounds' ratios: a dip of the host's during one window moves one round, not the
-figure. Client-count and table-size comparisons use each series' median round.
+figure. A round also sweeps every client count and table size, so the share the most clients
+keep of the best count, and a bigger table's share of the smallest, are medians of shares taken
+within one round too.
 """
 
 from __future__ import annotations
@@ -78,35 +80,53 @@ def _series(records: list[Record]) -> list[tuple[tuple[Any, ...], list[Record]]]
 
 
 def collapse(records: list[Record]) -> list[Record]:
-    """Throughput at the highest client count as a share of the best, per series (median rounds)."""
+    """Throughput at the highest client count as a share of the best client count's, per series:
+    the median of the rounds' shares, each within one round (a round sweeps every client count)."""
+    series: dict[tuple[Any, ...], dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for record in records:
+        key = _key(record, "suite", "backend", "scale", "shape", "implementation")
+        series[key][record.get("round", 0)][record["clients"]] = float(record["ops_per_s"])
     rows = []
-    for (suite, backend, scale, shape, implementation), points in _series(records):
-        best = max(points, key=lambda point: point["ops_per_s"])
-        most = max(points, key=lambda point: point["clients"])
-        share = most["ops_per_s"] / best["ops_per_s"] if best["ops_per_s"] else 0.0
+    for (suite, backend, scale, shape, implementation), rounds in sorted(series.items(), key=_order):
+        most = max(clients for by_clients in rounds.values() for clients in by_clients)
+        shares, bests = [], []
+        for _, by_clients in sorted(rounds.items()):
+            best = max(by_clients, key=lambda clients: by_clients[clients])
+            if most in by_clients and by_clients[best]:
+                shares.append(by_clients[most] / by_clients[best])
+                bests.append(best)
+        if not shares:
+            continue
+        share = statistics.median(shares)
         rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
-                     "implementation": implementation, "clients": most["clients"],
-                     "best_clients": best["clients"], "share_of_best": round(share, 3),
+                     "implementation": implementation, "clients": most,
+                     "best_clients": statistics.mode(bests), "share_of_best": round(share, 3),
+                     "round_shares": [round(value, 3) for value in shares],
                      "meets": share >= NO_COLLAPSE})
     return rows
 
 
 def scaling(records: list[Record]) -> list[Record]:
-    """Throughput at each table size relative to the smallest, per (point, implementation), of the
-    median rounds."""
-    series: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
-    for record in medians(records):
+    """Throughput at each table size relative to the smallest, per (point, implementation): the
+    median of the rounds' shares, each pairing the sizes' windows of one round (run back to back
+    since the sizes alternate); rounds missing either size are not paired."""
+    series: dict[tuple[Any, ...], dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for record in records:
         key = _key(record, "suite", "backend", "shape", "clients", "implementation")
-        series[key][record["scale"]] = record["ops_per_s"]
+        series[key][record["scale"]][record.get("round", 0)] = float(record["ops_per_s"])
     rows = []
     for (suite, backend, shape, clients, implementation), by_scale in sorted(series.items(), key=_order):
-        smallest = min(by_scale)
-        for scale, value in sorted(by_scale.items()):
-            if scale != smallest and by_scale[smallest]:
-                share = value / by_scale[smallest]
+        smallest = by_scale[min(by_scale)]
+        for scale, rounds in sorted(by_scale.items()):
+            shares = [rate / smallest[round_] for round_, rate in sorted(rounds.items())
+                      if smallest.get(round_)]
+            if scale != min(by_scale) and shares:
+                share = statistics.median(shares)
                 rows.append({"suite": suite, "backend": backend, "shape": shape, "clients": clients,
-                             "implementation": implementation, "from_scale": smallest, "scale": scale,
-                             "share": round(share, 3), "meets": share >= FLAT})
+                             "implementation": implementation, "from_scale": min(by_scale),
+                             "scale": scale, "share": round(share, 3),
+                             "round_shares": [round(value, 3) for value in shares],
+                             "meets": share >= FLAT})
     return rows
 
 
@@ -184,16 +204,18 @@ def markdown(summary: dict[str, list[Record]]) -> str:
                    for r in summary["throughput_ratios"]])
     out += ["", f"#### Most clients vs the best client count (target >= {NO_COLLAPSE:.2f})", ""]
     out += _table(["operation", "backend", "bookings in tables", "shape", "implementation", "best at",
-                   "share at most clients", "met"],
+                   "share at most clients (median)", "rounds' shares", "met"],
                   [[r["suite"], r["backend"], f"{r['scale']:,}", r["shape"], r["implementation"],
                     f"{r['best_clients']} clients", f"{r['share_of_best']:.2f} ({r['clients']} clients)",
-                    _mark(r["meets"])] for r in summary["collapse"]])
+                    _spread(r.get("round_shares") or [r["share_of_best"]]), _mark(r["meets"])]
+                   for r in summary["collapse"]])
     if summary["scaling"]:
         out += ["", f"#### Bigger tables: throughput relative to the smallest (flat: >= {FLAT:.2f})", ""]
         out += _table(["operation", "backend", "shape", "clients", "implementation", "tables",
-                       "share", "met"],
+                       "share (median)", "rounds' shares", "met"],
                       [[r["suite"], r["backend"], r["shape"], r["clients"], r["implementation"],
-                        f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}", _mark(r["meets"])]
+                        f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}",
+                        _spread(r.get("round_shares") or [r["share"]]), _mark(r["meets"])]
                        for r in summary["scaling"]])
     if summary.get("fairness"):
         out += ["", "#### Strict turns by themselves: the raw baseline behind first-come, first-served "

@@ -48,5 +48,5 @@ class Settings:
 FULL = Settings(quick=False, client_counts=(1, 4, 16, 64), seconds_per_point=2.0, rounds=3,
                 scales=(10_000, 1_000_000), expire_sizes=(100_000, 1_000_000), expire_batch_size=10_000)
 
-QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.5, rounds=2, scales=(10_000,),
+QUICK = Settings(quick=True, client_counts=(1, 4), seconds_per_point=0.5, rounds=2, scales=(1_000, 10_000),
                  expire_sizes=(10_000,), expire_batch_size=5_000, fairness_client_counts=(1, 4))

@@ -200,41 +200,52 @@ def _check(done: int, rows: int, what: str, result: PointResult) -> None:
         raise BenchmarkBroken(f"{what}: {done} operations completed but {rows} rows were written")
 
 
-def run_suite(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
-    """Every (operation, shape, clients) point at this table size: ``settings.rounds`` rounds, each
-    running both implementations back to back, the one that goes first alternating."""
-    return run_points(backend, settings, scale, settings.client_counts, IMPLEMENTATIONS, log)
+def run_suite(tables: dict[int, Backend], settings: Settings, log: Log) -> list[Record]:
+    """Every (operation, shape, clients) point at every table size, ``tables`` holding one
+    prepared database per size: ``settings.rounds`` rounds, each running both implementations
+    at each size back to back, so a size's share of another is measured in the same minutes."""
+    return run_points(tables, settings, settings.client_counts, IMPLEMENTATIONS, log)
 
 
 def run_fairness(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
     """The raw baseline with and without strict first-come, first-served turns, beside bookcore,
     at ``settings.fairness_client_counts``: what strict turns cost by themselves."""
-    return run_points(backend, settings, scale, settings.fairness_client_counts,
+    return run_points({scale: backend}, settings, settings.fairness_client_counts,
                       ("baseline", FAIR_BASELINE, "bookcore"), log)
 
 
-def run_points(backend: Backend, settings: Settings, scale: int, client_counts: tuple[int, ...],
+def run_points(tables: dict[int, Backend], settings: Settings, client_counts: tuple[int, ...],
                implementations: tuple[str, ...], log: Log) -> list[Record]:
-    """Holds and finalize at each shape and client count, in rounds; each round runs every
-    implementation back to back, rotating which goes first."""
+    """Holds and finalize for each shape, in rounds. A round sweeps every client count (upwards,
+    then downwards in the next round) and at each runs every table size and implementation back
+    to back, rotating which goes first: a share of another client count or table size compares
+    windows of one round, minutes apart at most, as a ratio compares windows run back to back."""
     records: list[Record] = []
-    rates: dict[tuple[str, str], float] = {}
-    position = 0
+    rates: dict[tuple[Any, ...], float] = {}
+    scales, position = list(tables), 0
     for shape in SHAPES:
-        for clients in client_counts:
-            for round_ in range(settings.rounds):
-                turn = position % len(implementations)
-                order = implementations[turn:] + implementations[:turn]
-                position += 1
-                for implementation in order:
-                    record = _holds_point(backend, settings, scale, shape, clients, implementation, log)
-                    records.append({**record, "round": round_})
-                for implementation in order:
-                    record = _finalize_point(backend, settings, scale, shape, clients, implementation,
-                                             rates.get((shape, implementation), FIRST_RATE_GUESS), log)
-                    rates[(shape, implementation)] = max(float(record["ops_per_s"]), 100.0)
-                    records.append({**record, "round": round_})
+        for round_ in range(settings.rounds):
+            for clients in client_counts if round_ % 2 == 0 else client_counts[::-1]:
+                for scale in _rotated(scales, position):
+                    backend, order = tables[scale], _rotated(list(implementations), position)
+                    position += 1
+                    for implementation in order:
+                        record = _holds_point(backend, settings, scale, shape, clients, implementation, log)
+                        records.append({**record, "round": round_})
+                    for implementation in order:
+                        series = (scale, shape, implementation)
+                        point = (*series, clients)
+                        guess = rates.get(point, rates.get(series, FIRST_RATE_GUESS))
+                        record = _finalize_point(backend, settings, scale, shape, clients, implementation,
+                                                 guess, log)
+                        rates[point] = rates[series] = max(float(record["ops_per_s"]), 100.0)
+                        records.append({**record, "round": round_})
     return records
+
+
+def _rotated(values: list[Any], by: int) -> list[Any]:
+    turn = by % len(values)
+    return values[turn:] + values[:turn]
 
 
 def _holds_point(backend: Backend, settings: Settings, scale: int, shape: str, clients: int,
@@ -284,7 +295,7 @@ def _finalize_point(backend: Backend, settings: Settings, scale: int, shape: str
 
 def _line(record: Record) -> str:
     errors = f"  errors={record['errors']} ({record['first_error']})" if record["errors"] else ""
-    return (f"  {record['backend']:8} {record['suite']:8} {record['shape']:6} "
+    return (f"  {record['backend']:8} {record['scale']:>9,} {record['suite']:8} {record['shape']:6} "
             f"{record['clients']:>2} clients  {record['implementation']:8} "
             f"{record['ops_per_s']:>9.1f}/s  p50 {record['p50_ms']:.2f} ms  p99 {record['p99_ms']:.2f} ms"
             f"{errors}")

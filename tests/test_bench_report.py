@@ -71,6 +71,28 @@ def test_collapse_and_scaling_compare_median_rounds() -> None:
     assert (flat["share"], flat["meets"]) == (0.79, False)
 
 
+def test_the_most_clients_share_is_taken_within_each_round() -> None:
+    # Round 1 ran in a slow spell of the host: 4 clients' median (1000) beside 64 clients' (700)
+    # would compare windows minutes apart; within each round 64 clients kept 0.85 or more but once.
+    rounds = ((1000.0, 700.0), (500.0, 450.0), (1000.0, 850.0))
+    records = [_record("bookcore", ops, round_=r, clients=clients)
+               for r, pair in enumerate(rounds) for clients, ops in zip((4, 64), pair, strict=True)]
+    [series] = collapse(records)
+    assert series["round_shares"] == [0.7, 0.9, 0.85]
+    assert (series["best_clients"], series["share_of_best"], series["meets"]) == (4, 0.85, True)
+
+
+def test_a_table_size_share_is_the_median_of_rounds_paired_with_the_smallest_size() -> None:
+    # Round 1 ran in a fast spell at 10k: 1000/2000 would be a miss the bigger table did not cause.
+    smaller = [_record("bookcore", ops, round_=r) for r, ops in enumerate((1000.0, 2000.0, 1000.0))]
+    bigger = [_record("bookcore", ops, round_=r, scale=1_000_000)
+              for r, ops in enumerate((850.0, 1000.0, 820.0, 10.0))]  # round 3 has no 10k pair
+    [flat] = scaling(smaller + bigger)
+    assert flat["round_shares"] == [0.85, 0.5, 0.82]
+    assert (flat["share"], flat["meets"]) == (0.82, True)
+    assert "| 0.82 | 0.50-0.85 | yes |" in markdown(summarize(smaller + bigger, []))
+
+
 def test_fairness_gives_each_implementation_its_share_of_its_best_at_the_most_clients() -> None:
     records = []
     for implementation, one, four, most, p99 in (("baseline", 1100.0, 1000.0, 950.0, 2000.0),
