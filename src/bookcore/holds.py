@@ -132,6 +132,22 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     check_quantity(quantity)  # before the statement that takes capacity binds it
     now = ensure_utc(clock.now())
 
+    def held(pricing: Pricing) -> Booking:
+        # Every field was checked above (ids, quantity, aware ``now``, ttl) or computed by bookcore.
+        return Booking.trusted(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
+                               quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
+                               reserved_at=now, expires_at=now + hold_ttl, confirmed_at=None,
+                               expired_at=None, cancelled_at=None)
+
+    def created(booking: Booking, events: list[Event]) -> HoldResult:
+        pricing = booking.pricing
+        events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
+                            customer_id=customer_id, quantity=quantity,
+                            total_amount=pricing.total_amount, currency=pricing.currency,
+                            promo_code=pricing.promo_code, reserved_at=now.isoformat(),
+                            expires_at=booking.expires_at.isoformat()))
+        return HoldResult.trusted(outcome=HoldOutcome.CREATED, booking=booking)
+
     def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
         if booking_id is not None and (existing := uow.bookings.get(booking_id)) is not None:
             if (existing.item_id, existing.customer_id, existing.quantity) != (item_id, customer_id,
@@ -139,6 +155,17 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise IdempotencyConflict("booking id already used for a different hold",
                                           booking_id=booking_id)
             return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
+        if promo_code is None and uow.inventory.takes_row_locks:
+            # Price first, take last: the item's row, which every hold on it queues for, stays
+            # locked for the take, the INSERT and the commit only (a hot item's throughput is
+            # one over that time), in one statement where the store can. A price changed since
+            # the read, or capacity short, writes nothing, and the path below tells which.
+            # With a promo code its row is locked after the item's, as ever, on that path.
+            read = _item_for(uow, item_id, customer_id)
+            booking = held(_price(uow, found=read, customer_id=customer_id, quantity=quantity,
+                                  promo_code=None, charges=charges, now=now, lock_promo=False))
+            if uow.bookings.add_taking(booking, read.unit_price, read.currency):
+                return created(booking, events)
         # Capacity first, reading the price and wallet in the same statement; the pricing below
         # is in this transaction, so a refusal there gives the capacity back with the rollback.
         found = uow.inventory.take_for_customer(item_id, customer_id, quantity)
@@ -151,21 +178,11 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise InsufficientInventory(
                     "not enough capacity left for this hold", item_id=item_id, requested=quantity,
                     available=current.available if current else 0)
-        pricing = _price(uow, found=found, customer_id=customer_id, quantity=quantity,
-                         promo_code=promo_code, charges=charges, now=now,
-                         lock_promo=promo_code is not None)
-        # Every field was checked above (ids, quantity, aware ``now``, ttl) or computed by bookcore.
-        booking = Booking.trusted(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
-                                  quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
-                                  reserved_at=now, expires_at=now + hold_ttl, confirmed_at=None,
-                                  expired_at=None, cancelled_at=None)
+        booking = held(_price(uow, found=found, customer_id=customer_id, quantity=quantity,
+                              promo_code=promo_code, charges=charges, now=now,
+                              lock_promo=promo_code is not None))
         uow.bookings.add(booking)
-        events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
-                            customer_id=customer_id, quantity=quantity,
-                            total_amount=pricing.total_amount, currency=pricing.currency,
-                            promo_code=pricing.promo_code, reserved_at=now.isoformat(),
-                            expires_at=booking.expires_at.isoformat()))
-        return HoldResult.trusted(outcome=HoldOutcome.CREATED, booking=booking)
+        return created(booking, events)
 
     return in_transaction(uow, work)
 

@@ -22,6 +22,12 @@ class ItemForCustomer(NamedTuple):
 
 
 class InventoryRepository(Protocol):
+    #: Whether taking capacity locks the item's row until commit while other transactions run on
+    #: (database servers). A hold then prices first and takes last, so the row stays locked for
+    #: the take, the booking's INSERT and the commit, not for the pricing too. False where a
+    #: transaction has the whole store to itself (SQLite's write lock from BEGIN, memory).
+    takes_row_locks: bool
+
     def add(self, item: InventoryItem) -> None:
         """Store a new item; ``AlreadyExists`` if its id is taken."""
 
@@ -52,6 +58,12 @@ class InventoryRepository(Protocol):
 
 class BookingRepository(Protocol):
     def add(self, booking: Booking) -> None: ...
+
+    def add_taking(self, booking: Booking, unit_price: Decimal, currency: str) -> bool:
+        """Take the booking's quantity from its item and store the booking, in one statement
+        where the store can, only while the item has that much free and still sells at
+        ``unit_price`` in ``currency`` (the prices a hold was priced from, read unlocked); False,
+        with nothing written, otherwise. ``AlreadyExists`` if the booking's id is taken."""
 
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         """``for_update`` locks the row until the transaction ends."""

@@ -57,6 +57,8 @@ class InMemoryStore:
 
 
 class _InventoryRepository:
+    takes_row_locks = False  # one transaction at a time has the whole store
+
     def __init__(self, tables: _Tables) -> None:
         self._tables = tables
 
@@ -107,6 +109,15 @@ class _BookingRepository:
         if booking.id in self._tables.bookings:
             raise AlreadyExists("a booking with this id exists", booking_id=booking.id)
         self._tables.bookings[booking.id] = booking
+
+    def add_taking(self, booking: Booking, unit_price: Decimal, currency: str) -> bool:
+        item = self._tables.items.get(booking.item_id)
+        if item is None or (item.unit_price, item.currency) != (unit_price, currency) \
+                or item.available < booking.quantity:
+            return False
+        self.add(booking)  # first: a taken id raises before any capacity is taken
+        self._tables.items[item.id] = item.model_copy(update={"available": item.available - booking.quantity})
+        return True
 
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         return self._tables.bookings.get(booking_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, any_, bindparam, case, func, insert, literal_column, or_, select, update
@@ -11,9 +12,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bookcore.adapters.sqlalchemy import rows
 from bookcore.adapters.sqlalchemy.prepared import Prepared
-from bookcore.adapters.sqlalchemy.repositories import SqlPaymentRepository
+from bookcore.adapters.sqlalchemy.repositories import SqlInventoryRepository, SqlPaymentRepository
 from bookcore.adapters.sqlalchemy.runner import Runner
-from bookcore.adapters.sqlalchemy.tables import bookings, payments
+from bookcore.adapters.sqlalchemy.tables import bookings, inventory_items, payments
 from bookcore.errors import AlreadyExists, StorageError
 from bookcore.model import Booking, BookingStatus, ExpiredHold, Payment
 from bookcore.promos import PromoUsage
@@ -24,6 +25,21 @@ _SWEPT = (bookings.c.id, bookings.c.item_id, bookings.c.customer_id, bookings.c.
 
 
 _INSERT = Prepared(insert(bookings))
+_BOOKING_COLUMNS = tuple(bookings.c.keys())
+# WITH (PostgreSQL): a hold's booking is inserted from its take's RETURNING, so it exists exactly
+# when its capacity was taken at the price it was priced at, and the item's row, which every hold
+# on it queues for, is locked for this one statement and the commit. Binds are prefixed, as in
+# repositories._MOVE_AND_RECORD.
+_INSERT_TAKING = Prepared(insert(bookings).from_select(
+    _BOOKING_COLUMNS,
+    select(*(bindparam(f"booking_{name}", type_=bookings.c[name].type) for name in _BOOKING_COLUMNS))
+    .select_from(update(inventory_items)
+                 .where(inventory_items.c.id == bindparam("take_item"),
+                        inventory_items.c.available >= bindparam("take_quantity"),
+                        inventory_items.c.unit_price == bindparam("seen_price"),
+                        inventory_items.c.currency == bindparam("seen_currency"))
+                 .values(available=inventory_items.c.available - bindparam("take_quantity"))
+                 .returning(inventory_items.c.id).cte("taken"))))
 _SELECT_BY_ID = select(bookings).where(bookings.c.id == bindparam("booking_id"))
 _BY_ID = Prepared(_SELECT_BY_ID)
 # SQLite compiles FOR UPDATE away; its transactions hold the write lock from BEGIN IMMEDIATE.
@@ -55,6 +71,22 @@ class SqlBookingRepository:
             self._db.run(_INSERT, rows.booking_values(booking))
         except AlreadyExists as error:
             raise AlreadyExists("a booking with this id exists", booking_id=booking.id) from error
+
+    def add_taking(self, booking: Booking, unit_price: Decimal, currency: str) -> bool:
+        if not self._db.writes_in_ctes:
+            if not SqlInventoryRepository(self._db).take_at_price(booking.item_id, booking.quantity,
+                                                                  unit_price, currency):
+                return False
+            self.add(booking)
+            return True
+        values = {f"booking_{name}": value for name, value in rows.booking_values(booking).items()}
+        try:
+            result = self._db.run(_INSERT_TAKING, {
+                **values, "take_item": booking.item_id, "take_quantity": booking.quantity,
+                "seen_price": unit_price, "seen_currency": currency})
+        except AlreadyExists as error:
+            raise AlreadyExists("a booking with this id exists", booking_id=booking.id) from error
+        return bool(result.rowcount == 1)
 
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         query = _BY_ID_FOR_UPDATE if for_update else _BY_ID

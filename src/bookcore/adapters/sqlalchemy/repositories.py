@@ -57,6 +57,12 @@ _TAKE = Prepared(update(inventory_items)
          .where(inventory_items.c.id == bindparam("item_id"),
                 inventory_items.c.available >= bindparam("quantity"))
          .values(available=inventory_items.c.available - bindparam("quantity")))
+_TAKE_AT_PRICE = Prepared(update(inventory_items)
+                  .where(inventory_items.c.id == bindparam("item_id"),
+                         inventory_items.c.available >= bindparam("quantity"),
+                         inventory_items.c.unit_price == bindparam("seen_price"),
+                         inventory_items.c.currency == bindparam("seen_currency"))
+                  .values(available=inventory_items.c.available - bindparam("quantity")))
 # A hold's read and write in one statement, where the dialect has UPDATE ... RETURNING. The wallet
 # subquery names the item's currency literally: SQLite renders RETURNING columns unqualified, and
 # an unqualified ``currency`` inside the subquery would be the wallet's own.
@@ -115,6 +121,7 @@ def _item_for_customer(row: Mapping[str, Any]) -> ItemForCustomer:
 class SqlInventoryRepository:
     def __init__(self, db: Runner) -> None:
         self._db = db
+        self.takes_row_locks = db.dialect_name != "sqlite"
 
     def add(self, item: InventoryItem) -> None:
         try:
@@ -133,6 +140,11 @@ class SqlInventoryRepository:
 
     def take(self, item_id: str, quantity: int) -> bool:
         result = self._db.run(_TAKE, {"item_id": item_id, "quantity": quantity})
+        return bool(result.rowcount == 1)
+
+    def take_at_price(self, item_id: str, quantity: int, unit_price: Decimal, currency: str) -> bool:
+        result = self._db.run(_TAKE_AT_PRICE, {"item_id": item_id, "quantity": quantity,
+                                               "seen_price": unit_price, "seen_currency": currency})
         return bool(result.rowcount == 1)
 
     def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
