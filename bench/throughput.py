@@ -222,13 +222,19 @@ def run_points(tables: dict[int, Backend], settings: Settings, client_counts: tu
     windows of one round, minutes apart at most, as a ratio compares windows run back to back."""
     records: list[Record] = []
     rates: dict[tuple[Any, ...], float] = {}
-    scales, position = list(tables), 0
+    # Which size goes first turns at every client count, and which implementation goes first at
+    # a size every other visit to it: turning both at every step made the same implementation go
+    # first at the same size every time, right after the switch from the other size's database
+    # (whose caches it then warmed, alone).
+    scales, sweeps, visits = list(tables), 0, dict.fromkeys(tables, 0)
     for shape in SHAPES:
         for round_ in range(settings.rounds):
             for clients in client_counts if round_ % 2 == 0 else client_counts[::-1]:
-                for scale in _rotated(scales, position):
-                    backend, order = tables[scale], _rotated(list(implementations), position)
-                    position += 1
+                sweeps += 1
+                for scale in _rotated(scales, sweeps):
+                    turn = visits[scale] // len(scales)
+                    backend, order = tables[scale], _rotated(list(implementations), turn)
+                    visits[scale] += 1
                     for implementation in order:
                         record = _holds_point(backend, settings, scale, shape, clients, implementation, log)
                         records.append({**record, "round": round_})

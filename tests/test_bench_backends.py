@@ -4,6 +4,7 @@ removed when it is closed, so both sizes can be loaded at once and measured in t
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 
@@ -39,3 +40,30 @@ def test_a_sibling_is_a_separate_database_removed_on_close(kind: str) -> None:
         assert backend.scalar("SELECT count(*) FROM pg_database WHERE datname = ?",
                               "bookcore_bench_pytest") == 0
     backend.close()
+
+
+def test_each_implementation_goes_first_as_often_at_each_size_and_after_each_switch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whoever runs first after a switch of database warms its caches alone: that must not always
+    # be the same implementation at the same size.
+    from bench import throughput
+    from bench.settings import FULL
+
+    holds: list[tuple[int, str]] = []
+
+    def holds_point(_backend: Backend, _settings: object, scale: int, _shape: str, _clients: int,
+                    implementation: str, _log: object) -> dict[str, float]:
+        holds.append((scale, implementation))
+        return {"ops_per_s": 1.0}
+
+    monkeypatch.setattr(throughput, "_holds_point", holds_point)
+    monkeypatch.setattr(throughput, "_finalize_point", lambda *_args: {"ops_per_s": 1.0})
+    tables: dict[int, Backend] = {10_000: SqliteBackend(), 1_000_000: SqliteBackend()}
+    throughput.run_points(tables, FULL, FULL.client_counts, throughput.IMPLEMENTATIONS, print)
+    firsts = holds[::2]  # each visit runs both implementations back to back
+    after_switch = [now for before, now in pairwise(firsts) if before[0] != now[0]]
+    every = [(size, name) for size in tables for name in throughput.IMPLEMENTATIONS]
+    assert Counter(firsts) == dict.fromkeys(every, 12)
+    assert Counter(after_switch) == dict.fromkeys(every, 6)
+    for backend in tables.values():
+        backend.close()
