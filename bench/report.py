@@ -116,14 +116,15 @@ def scaling(records: list[Record]) -> list[Record]:
         series[key][record["scale"]][record.get("round", 0)] = float(record["ops_per_s"])
     rows = []
     for (suite, backend, shape, clients, implementation), by_scale in sorted(series.items(), key=_order):
-        smallest = by_scale[min(by_scale)]
+        base_scale = min(by_scale)
+        smallest = by_scale[base_scale]
         for scale, rounds in sorted(by_scale.items()):
             shares = [rate / smallest[round_] for round_, rate in sorted(rounds.items())
                       if smallest.get(round_)]
-            if scale != min(by_scale) and shares:
+            if scale != base_scale and shares:
                 share = statistics.median(shares)
                 rows.append({"suite": suite, "backend": backend, "shape": shape, "clients": clients,
-                             "implementation": implementation, "from_scale": min(by_scale),
+                             "implementation": implementation, "from_scale": base_scale,
                              "scale": scale, "share": round(share, 3),
                              "round_shares": [round(value, 3) for value in shares],
                              "meets": share >= FLAT})
