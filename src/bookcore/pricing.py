@@ -54,6 +54,11 @@ class FeeKind(StrEnum):
     PERCENTAGE = "percentage"
 
 
+# A module constant, not FeeKind.PERCENTAGE at the call: on Python 3.11 reading a member from its
+# enum class costs 180 ns, a fifth of a fee line.
+_PERCENTAGE_FEE = FeeKind.PERCENTAGE
+
+
 class Fee(InputModel):
     """A charge on top of the discounted subtotal, e.g. a convenience fee.
 
@@ -91,9 +96,12 @@ class FeeLine(NamedTuple):
     amount: Decimal
 
 
+_new_tuple = tuple.__new__
+
+
 def _fee_line(name: str, amount: Decimal) -> FeeLine:
     # What FeeLine(name, amount) builds, without the generated Python __new__: a third of the cost.
-    return tuple.__new__(FeeLine, (name, amount))
+    return _new_tuple(FeeLine, (name, amount))
 
 
 class Pricing(FrozenModel):
@@ -198,7 +206,7 @@ def _fee_lines(fees: Sequence[Fee], base: Decimal, currency: str,
     lines, total = [], ZERO
     for fee in fees:
         # A Fee checked its value when it was built; only the currency depends on this quote.
-        if fee.kind is FeeKind.PERCENTAGE:
+        if fee.kind is _PERCENTAGE_FEE:
             amount = round_half_up(base * fee.value / HUNDRED, step)
         else:
             if fee.currency != currency:
