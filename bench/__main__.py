@@ -46,7 +46,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="connections the clients of a point share, for bookcore and the baseline "
                              "alike (default 2 x CPUs + 1; 0 gives every client its own)")
     parser.add_argument("--rounds", type=int, metavar="N",
-                        help="rounds of each throughput point (default 3, --quick 2); a ratio is the "
+                        help="rounds of each throughput point (default 5, --quick 2); a ratio is the "
                              "median of the rounds' ratios")
     parser.add_argument("--only", default=",".join(SUITES),
                         help=f"comma-separated suites to run, from {', '.join(SUITES)}")
