@@ -46,8 +46,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="connections the clients of a point share, for bookcore and the baseline "
                              "alike (default 2 x CPUs + 1; 0 gives every client its own)")
     parser.add_argument("--rounds", type=int, metavar="N",
-                        help="rounds of each throughput point (default 5, --quick 2); a ratio is the "
-                             "median of the rounds' ratios")
+                        help=f"rounds of each throughput point (default {FULL.rounds}, --quick "
+                             f"{QUICK.rounds}); a ratio is the median of the rounds' ratios")
     parser.add_argument("--only", default=",".join(SUITES),
                         help=f"comma-separated suites to run, from {', '.join(SUITES)}")
     return parser.parse_args(argv)

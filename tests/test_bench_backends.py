@@ -64,7 +64,7 @@ def test_each_implementation_goes_first_as_often_at_each_size_and_after_each_swi
     after_switch = [now for before, now in pairwise(firsts) if before[0] != now[0]]
     every = [(size, name) for size in tables for name in throughput.IMPLEMENTATIONS]
     # Equal shares whatever the rounds and client counts of the full settings.
-    assert len(firsts) == len(tables) * FULL.rounds * len(FULL.client_counts) * 2  # two shapes
+    assert len(firsts) == len(tables) * FULL.rounds * len(FULL.client_counts) * len(throughput.SHAPES)
     assert Counter(firsts) == dict.fromkeys(every, len(firsts) // len(every))
     assert len(after_switch) >= len(every)
     assert Counter(after_switch) == dict.fromkeys(every, len(after_switch) // len(every))
