@@ -219,6 +219,26 @@ def test_gateway_money_is_handed_back_when_the_wallet_fell_short(world: World, u
     assert world.booking(booking.id).status is BookingStatus.HELD
 
 
+def test_a_wallet_that_fell_short_logs_no_confirmation_and_keeps_one_payment(
+        world: World, uow: UnitOfWork, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    # The debit comes last: the confirmation written before it must roll back with it, log lines
+    # and payment row included, and the retried payment with the same key replays the refund.
+    world.fund("alice", "400.00")
+    booking = world.hold("alice")
+    debit_wallet(uow, customer_id="alice", amount=Decimal("0.01"), currency="INR", reason="spent",
+                 clock=clock)
+    with caplog.at_level(logging.INFO, logger="bookcore"):
+        result = world.pay(booking, key="k1")
+        again = world.pay(booking, key="k1")
+    tags = [getattr(r, "bookcore_event", None) for r in caplog.records]
+    assert tags == ["PAYMENT_FINALIZED", "WALLET_CREDITED", "PAYMENT_REPLAYED"]
+    assert result.outcome is PaymentOutcome.CREDITED_TO_WALLET
+    assert result.payment.reason == "wallet_insufficient"
+    assert again.replayed and again.payment.id == result.payment.id
+    assert world.booking(booking.id).status is BookingStatus.HELD
+    assert world.balance("alice") == Decimal("399.99") + booking.pricing.gateway_payable
+
+
 def test_paying_a_confirmed_booking_again_with_a_new_key(world: World) -> None:
     world.fund("alice", "1000.00")
     wallet_only = world.hold("alice")

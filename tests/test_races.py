@@ -25,7 +25,7 @@ from bookcore.audit import audit
 from bookcore.clock import ManualClock
 from bookcore.errors import BookcoreError, HoldExpired, InsufficientInventory
 from bookcore.holds import expire_holds
-from bookcore.model import BookingStatus, RefundMode
+from bookcore.model import BookingStatus, PaymentOutcome, RefundMode
 from bookcore.payments import finalize_payment
 from bookcore.ports import UnitOfWork
 from tests.backends import fresh_engine
@@ -103,6 +103,58 @@ def test_concurrent_finalizes_with_one_key_debit_the_wallet_once(engine: Engine,
     assert world.balance("alice") == Decimal(funds) - booking.pricing.wallet_applied
     assert [e.kind.value for e in world.ledger("alice")] == ["credit", "debit"]
     assert_consistent(engine, clock)
+
+def test_payments_racing_for_one_wallet_confirm_only_what_it_covers(engine: Engine) -> None:
+    # A payment debits the wallet in its last statement; the ones the wallet no longer covers by
+    # then must roll their confirmation back and be refused, never overdraw it.
+    clock = ManualClock(START)
+    world = World(SqlAlchemyUnitOfWork(engine), clock)
+    world.item(capacity=WORKERS)
+    world.fund("alice", "1000.00")
+    bookings = [world.hold("alice") for _ in range(WORKERS)]
+    world.fund("alice", "2000.00")  # three of the bookings' 1,000.00, paid from the wallet alone
+    assert {(b.pricing.wallet_applied, b.pricing.gateway_payable) for b in bookings} == {
+        (Decimal("1000.00"), Decimal("0.00"))}
+
+    def pay(i: int) -> PaymentOutcome:
+        return World(SqlAlchemyUnitOfWork(engine), clock).pay(bookings[i], key=f"pay-{i}").outcome
+
+    results = race(WORKERS, pay)
+    assert Counter(type(r).__name__ for r in results) == {
+        "PaymentOutcome": 3, "InsufficientWalletBalance": WORKERS - 3}, results
+    assert Counter(world.booking(b.id).status for b in bookings) == {
+        BookingStatus.CONFIRMED: 3, BookingStatus.HELD: WORKERS - 3}
+    assert world.balance("alice") == Decimal("0.00")
+    assert [e.kind.value for e in world.ledger("alice")].count("debit") == 3
+    assert_consistent(engine, clock)
+
+
+def test_payments_with_gateway_money_racing_for_one_wallet_account_for_every_rupee(
+        engine: Engine) -> None:
+    # Wallet and gateway: a payment the wallet no longer covers credits its gateway money to the
+    # wallet, which may then cover a later one, so only the accounting is fixed, not the count.
+    clock = ManualClock(START)
+    world = World(SqlAlchemyUnitOfWork(engine), clock)
+    world.item(capacity=WORKERS)
+    world.fund("alice", "400.00")
+    bookings = [world.hold("alice") for _ in range(WORKERS)]
+    world.fund("alice", "800.00")
+    share, gateway = Decimal("400.00"), Decimal("600.00")
+    assert {(b.pricing.wallet_applied, b.pricing.gateway_payable) for b in bookings} == {
+        (share, gateway)}
+
+    def pay(i: int) -> PaymentOutcome:
+        return World(SqlAlchemyUnitOfWork(engine), clock).pay(bookings[i], key=f"pay-{i}").outcome
+
+    results = Counter(race(WORKERS, pay))
+    confirmed, credited = results[PaymentOutcome.CONFIRMED], results[PaymentOutcome.CREDITED_TO_WALLET]
+    assert confirmed + credited == WORKERS and confirmed >= 3, results
+    assert Counter(world.booking(b.id).status for b in bookings) == {
+        BookingStatus.CONFIRMED: confirmed, BookingStatus.HELD: credited}
+    assert world.balance("alice") == Decimal("1200.00") - confirmed * share + credited * gateway
+    assert [e.kind.value for e in world.ledger("alice")].count("debit") == confirmed
+    assert_consistent(engine, clock)
+
 
 def test_finalize_racing_expiry_at_the_boundary_ends_in_one_final_state(engine: Engine) -> None:
     clock = ManualClock(START)

@@ -112,7 +112,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
             return settle(uow, events, booking)
         except IdempotencyConflict as error:  # recording our payment met its key
             raise _key_just_used(key) from error
-        except StorageError:
+        except (StorageError, _WalletFellShort):
             raise
         except BookcoreError:  # a refusal, which a committed payment with this key overrides
             if uow.payments.get_by_key(key) is not None:
@@ -128,7 +128,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
                                   currency=currency)
         attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, gateway_reference, now)
         if booking.is_live(now):
-            return attempt.confirm()
+            return attempt.confirm(debit_last=debit_last)
         if gateway == ZERO:
             if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
                 raise HoldExpired("the hold lapsed before payment", booking_id=booking_id,
@@ -138,7 +138,19 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
             return attempt.late(accept_late_payment, unplaced_to)
         return attempt.unplaced(f"booking_{booking.status.value}", unplaced_to)
 
-    return in_transaction(uow, work)
+    debit_last = True
+    try:
+        return in_transaction(uow, work)
+    except _WalletFellShort:
+        # Rare: the wallet no longer covers its part. Everything that run wrote is rolled back;
+        # debiting first this time takes the paths that refuse or hand the money back.
+        debit_last = False
+        return in_transaction(uow, work)
+
+
+class _WalletFellShort(BookcoreError):
+    """The wallet debit, taken last, was refused after the confirmation was written: the
+    transaction must roll back (a refusal, so a group commit rolls back only this work's savepoint)."""
 
 
 def _key_just_used(key: str) -> TransientConflict:
@@ -188,14 +200,26 @@ class _Attempt:
                                  currency=payment.currency, idempotency_key=self.key, reason=reason))
         return payment
 
-    def _debit_wallet(self) -> bool:
+    def _debit_wallet(self, events: list[Event] | None = None) -> bool:
         amount = self.booking.pricing.wallet_applied
         return amount == ZERO or debit(
-            self.uow, self.events, customer_id=self.booking.customer_id,
+            self.uow, self.events if events is None else events, customer_id=self.booking.customer_id,
             currency=self.booking.currency, amount=amount, reason="booking payment",
             booking_id=self.booking.id, now=self.now)
 
-    def confirm(self) -> PaymentResult:
+    def confirm(self, *, debit_last: bool) -> PaymentResult:
+        if debit_last and self.booking.pricing.wallet_applied != ZERO:
+            # The wallet's row is the one a customer's concurrent payments queue on: taking it in
+            # the transaction's last statement keeps it locked for that statement and the COMMIT
+            # only, as holds do with the item's row. The log still reads debit, then confirmation.
+            first_event = len(self.events)
+            result = self._confirmed(PaymentOutcome.CONFIRMED)
+            debited: list[Event] = []
+            if not self._debit_wallet(debited):
+                raise _WalletFellShort("the wallet no longer covers its part of this booking",
+                                       booking_id=self.booking.id)
+            self.events[first_event:first_event] = debited
+            return result
         if self._debit_wallet():
             return self._confirmed(PaymentOutcome.CONFIRMED)
         if self.gateway == ZERO:
