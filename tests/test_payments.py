@@ -219,6 +219,21 @@ def test_gateway_money_is_handed_back_when_the_wallet_fell_short(world: World, u
     assert world.booking(booking.id).status is BookingStatus.HELD
 
 
+def test_gateway_money_the_short_wallet_cannot_use_goes_back_the_way_it_is_asked_to(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    world.fund("alice", "400.00")
+    booking = world.hold("alice")
+    debit_wallet(uow, customer_id="alice", amount=Decimal("400.00"), currency="INR", reason="spent",
+                 clock=clock)
+    result = world.pay(booking, unplaced_money_to=RefundMode.ORIGINAL)
+    assert result.outcome is PaymentOutcome.GATEWAY_REFUND_REQUIRED
+    assert result.payment.reason == "wallet_insufficient"
+    assert result.refund is not None and result.refund.to_gateway == booking.pricing.gateway_payable
+    assert result.refund.to_wallet == Decimal("0.00")
+    assert world.balance("alice") == Decimal("0.00")
+    assert world.booking(booking.id).status is BookingStatus.HELD
+
+
 def test_a_wallet_that_fell_short_logs_no_confirmation_and_keeps_one_payment(
         world: World, uow: UnitOfWork, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
     # The debit comes last: the confirmation written before it must roll back with it, log lines

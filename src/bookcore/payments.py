@@ -128,7 +128,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
                                   currency=currency)
         attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, gateway_reference, now)
         if booking.is_live(now):
-            return attempt.confirm(debit_last=debit_last)
+            return attempt.confirm(debit_last=debit_last, unplaced_to=unplaced_to)
         if gateway == ZERO:
             if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
                 raise HoldExpired("the hold lapsed before payment", booking_id=booking_id,
@@ -207,7 +207,7 @@ class _Attempt:
             currency=self.booking.currency, amount=amount, reason="booking payment",
             booking_id=self.booking.id, now=self.now)
 
-    def confirm(self, *, debit_last: bool) -> PaymentResult:
+    def confirm(self, *, debit_last: bool, unplaced_to: RefundMode) -> PaymentResult:
         if debit_last and self.booking.pricing.wallet_applied != ZERO:
             # The wallet's row is the one a customer's concurrent payments queue on: taking it in
             # the transaction's last statement keeps it locked for that statement and the COMMIT
@@ -227,7 +227,7 @@ class _Attempt:
                 "the wallet no longer covers its part of this booking",
                 booking_id=self.booking.id, needed=self.booking.pricing.wallet_applied,
                 balance=self.uow.wallets.balance(self.booking.customer_id, self.booking.currency))
-        return self.unplaced("wallet_insufficient", RefundMode.WALLET)
+        return self.unplaced("wallet_insufficient", unplaced_to)
 
     def _confirmed(self, outcome: PaymentOutcome) -> PaymentResult:
         previous_status = self.booking.status
