@@ -99,7 +99,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     fingerprint = _fingerprint(booking_id, currency, gateway, gateway_reference)
     now = ensure_utc(clock.now())
 
-    def work(uow: UnitOfWork, events: list[Event]) -> PaymentResult:
+    def work(uow: UnitOfWork, events: list[Event], debit_last: bool = True) -> PaymentResult:
         booking, previous = uow.bookings.get_for_payment(booking_id, key)
         if booking is None:
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
@@ -109,7 +109,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
         # booking's lock (see ``get_for_payment``). Its payment is the answer then: whatever this
         # run did or refused does not stand, and running again replays it.
         try:
-            return settle(uow, events, booking)
+            return settle(uow, events, booking, debit_last)
         except IdempotencyConflict as error:  # recording our payment met its key
             raise _key_just_used(key) from error
         except (StorageError, _WalletFellShort):
@@ -119,7 +119,8 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
                 raise _key_just_used(key) from None
             raise
 
-    def settle(uow: UnitOfWork, events: list[Event], booking: Booking) -> PaymentResult:
+    def settle(uow: UnitOfWork, events: list[Event], booking: Booking,
+               debit_last: bool) -> PaymentResult:
         same_currency(booking.currency, currency, what="payment")
         owed = booking.pricing.gateway_payable
         if gateway != owed:
@@ -138,14 +139,12 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
             return attempt.late(accept_late_payment, unplaced_to)
         return attempt.unplaced(f"booking_{booking.status.value}", unplaced_to)
 
-    debit_last = True
     try:
         return in_transaction(uow, work)
     except _WalletFellShort:
         # Rare: the wallet no longer covers its part. Everything that run wrote is rolled back;
         # debiting first this time takes the paths that refuse or hand the money back.
-        debit_last = False
-        return in_transaction(uow, work)
+        return in_transaction(uow, lambda uow, events: work(uow, events, debit_last=False))
 
 
 class _WalletFellShort(BookcoreError):
@@ -200,15 +199,15 @@ class _Attempt:
                                  currency=payment.currency, idempotency_key=self.key, reason=reason))
         return payment
 
-    def _debit_wallet(self, events: list[Event] | None = None) -> bool:
+    def _debit_wallet(self, events: list[Event]) -> bool:
         amount = self.booking.pricing.wallet_applied
         return amount == ZERO or debit(
-            self.uow, self.events if events is None else events, customer_id=self.booking.customer_id,
+            self.uow, events, customer_id=self.booking.customer_id,
             currency=self.booking.currency, amount=amount, reason="booking payment",
             booking_id=self.booking.id, now=self.now)
 
     def confirm(self, *, debit_last: bool, unplaced_to: RefundMode) -> PaymentResult:
-        if debit_last and self.booking.pricing.wallet_applied != ZERO:
+        if debit_last:
             # The wallet's row is the one a customer's concurrent payments queue on: taking it in
             # the transaction's last statement keeps it locked for that statement and the COMMIT
             # only, as holds do with the item's row. The log still reads debit, then confirmation.
@@ -220,7 +219,7 @@ class _Attempt:
                                        booking_id=self.booking.id)
             self.events[first_event:first_event] = debited
             return result
-        if self._debit_wallet():
+        if self._debit_wallet(self.events):
             return self._confirmed(PaymentOutcome.CONFIRMED)
         if self.gateway == ZERO:
             raise InsufficientWalletBalance(
@@ -249,7 +248,7 @@ class _Attempt:
             # An unswept lapsed hold still owns its capacity; a swept one must win it back.
             owns_capacity = booking.status is BookingStatus.HELD or self.uow.inventory.take(
                 booking.item_id, booking.quantity)
-            if owns_capacity and self._debit_wallet():
+            if owns_capacity and self._debit_wallet(self.events):
                 return self._confirmed(PaymentOutcome.CONFIRMED_LATE)
             if owns_capacity and booking.status is BookingStatus.EXPIRED:
                 self.uow.inventory.release(booking.item_id, booking.quantity)
