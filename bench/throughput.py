@@ -88,7 +88,7 @@ class _RawPool:
             raw.close()
 
 
-class _Clients:
+class Clients:
     """Client factories for one implementation on one backend; closes what they opened.
 
     Both implementations get the same number of connections: ``connections`` (0: one per client).
@@ -258,7 +258,7 @@ def _holds_point(backend: Backend, settings: Settings, scale: int, shape: str, c
                  implementation: str, log: Log) -> Record:
     tag = f"h{time.monotonic_ns() % 10**9}"
     before = int(backend.scalar("SELECT count(*) FROM bookings"))
-    pool = _Clients(backend, implementation, clients, settings.connections)
+    pool = Clients(backend, implementation, clients, settings.connections)
     try:
         result = run_clients(pool.holds(shape, clients, tag, settings.spread_items), clients,
                              settings.seconds_per_point, warmup_ops=settings.warmup_ops)
@@ -280,7 +280,7 @@ def _finalize_point(backend: Backend, settings: Settings, scale: int, shape: str
                                          hot=shape == "hot", spread=settings.spread_items,
                                          now=datetime.now(UTC))
         payments_before = int(backend.scalar("SELECT count(*) FROM payments"))
-        pool = _Clients(backend, implementation, clients, settings.connections)
+        pool = Clients(backend, implementation, clients, settings.connections)
         try:
             result = run_clients(pool.finalize(booking_ids), clients, settings.seconds_per_point,
                                  warmup_ops=settings.warmup_ops)
