@@ -1,11 +1,12 @@
 """Where one client's payment spends its time: ``python -m bench.one_client [--payments N] [--top K]``.
 
 One client pays hot-wallet bookings on a fresh SQLite database of 10,000 bookings, as the
-throughput suite's finalize points do, alternating bookcore and the raw baseline for two rounds;
+throughput suite's finalize points do, bookcore and the raw baseline for two rounds, each round
+swapping which goes first;
 then one more bookcore batch runs under cProfile. Prints each batch's wall and process CPU per
 payment (CPU counts this process only: SQLite runs in it, a server would not) and bookcore's
 functions by cumulative time. A diagnosis, not a benchmark: cProfile slows what it watches, so
-read its proportions, and the untimed batches for the figures.
+read its proportions, and the unprofiled batches for the figures.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import cProfile
 import pstats
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bench.backends import SqliteBackend
@@ -33,7 +35,7 @@ def _batch(backend: SqliteBackend, implementation: str, payments: int,
     paid_before = int(backend.scalar("SELECT count(*) FROM payments"))
     clients = Clients(backend, implementation, clients=1, connections=1)
     try:
-        pay, _ = clients.finalize(booking_ids)(0)
+        pay, finish = clients.finalize(booking_ids)(0)
         for _ in range(WARMUP):
             pay()
         wall, cpu = time.perf_counter(), time.process_time()
@@ -44,6 +46,7 @@ def _batch(backend: SqliteBackend, implementation: str, payments: int,
         if profile is not None:
             profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finish()
     finally:
         clients.dispose()
     paid = int(backend.scalar("SELECT count(*) FROM payments")) - paid_before
@@ -52,16 +55,25 @@ def _batch(backend: SqliteBackend, implementation: str, payments: int,
     return wall / payments, cpu / payments
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
+    return parse
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.one_client", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--payments", type=int, default=1500, help="payments per batch (default 1500)")
-    parser.add_argument("--top", type=int, default=40, help="bookcore functions to list (default 40)")
+    parser.add_argument("--payments", type=_at_least(1), default=1500, help="payments a batch (default 1500)")
+    parser.add_argument("--top", type=_at_least(0), default=40, help="functions to list (default 40)")
     arguments = parser.parse_args(argv)
     backend = SqliteBackend()
     try:
         prepare(backend, QUICK, BOOKINGS)
-        for _ in range(2):
-            for implementation in ("baseline", "bookcore"):
+        for order in (("baseline", "bookcore"), ("bookcore", "baseline")):
+            for implementation in order:
                 wall, cpu = _batch(backend, implementation, arguments.payments)
                 print(f"{implementation:9} wall {wall * 1e6:6.0f} µs, CPU {cpu * 1e6:6.0f} µs per payment")
         profile = cProfile.Profile()
