@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy import Integer, bindparam, event, insert, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -86,6 +86,9 @@ def test_values_round_trip_exactly_as_through_core(engine: Engine) -> None:
     assert first["name"] == "Item prepared ✓"
 
 
+_DIALECTS = (sqlite.dialect(), postgresql.psycopg.dialect(), mysql.pymysql.dialect())  # type: ignore[no-untyped-call]
+
+
 @given(moment=st.datetimes(timezones=st.timezones()))
 def test_sqlite_timestamps_are_written_exactly_as_sqlalchemy_writes_them(moment: datetime) -> None:
     # Stored timestamps compare as text in SQLite (expires_at <= now), so the fast formatter must
@@ -107,6 +110,28 @@ def test_sqlite_timestamps_are_written_exactly_as_sqlalchemy_writes_them(moment:
         fast(naive)
 
 
+_ANY_MOMENT = st.one_of(st.datetimes(timezones=st.timezones()), st.datetimes(),
+                        st.datetimes(timezones=st.just(UTC)), st.text(max_size=5), st.none())
+
+
+@pytest.mark.parametrize("dialect", _DIALECTS[1:], ids=lambda dialect: dialect.name)
+@given(value=_ANY_MOMENT)
+def test_server_timestamps_bind_exactly_as_their_full_check_does(dialect: Dialect, value: Any) -> None:
+    # The servers' fast path skips the checks for aware UTC datetimes; whatever it is given, it
+    # must bind what UTCDateTime.process_bind_param binds, or refuse with the same error.
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert fast is not None
+    try:
+        expected = UTCDateTime().process_bind_param(value, dialect)
+    except (InvalidInput, OverflowError) as error:
+        with pytest.raises(type(error)):
+            fast(value)
+        return
+    bound = fast(value)
+    assert bound == expected and type(bound) is type(expected)
+    assert bound is None or bound.tzinfo is None
+
+
 _ANY_MONEY_VALUE = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True),
     st.decimals(places=3, min_value=-10**15, max_value=10**15),
@@ -115,11 +140,12 @@ _ANY_MONEY_VALUE = st.one_of(
     st.integers(-10**18, 10**18), st.booleans(), st.floats(), st.text(max_size=5), st.none())
 
 
+@pytest.mark.parametrize("dialect", _DIALECTS, ids=lambda dialect: dialect.name)
 @given(value=_ANY_MONEY_VALUE)
-def test_sqlite_money_binds_exactly_as_its_full_check_does(value: Any) -> None:
-    # The SQLite fast path skips the checks for plain finite Decimals; whatever it is given, it must
-    # store what Money.process_bind_param stores, or refuse with the same error.
-    dialect = sqlite.dialect()
+def test_money_binds_exactly_as_its_full_check_does(dialect: Dialect, value: Any) -> None:
+    # The fast path skips the checks for plain finite Decimals; whatever it is given, it must
+    # store what Money.process_bind_param stores (thousandths on SQLite, the Decimal elsewhere),
+    # or refuse with the same error.
     fast = Money().dialect_impl(dialect).bind_processor(dialect)
     assert fast is not None
     try:
@@ -146,6 +172,27 @@ def test_rowcount_says_whether_a_conditional_update_matched(engine: Engine) -> N
     with engine.connect() as connection:
         available = connection.execute(select(inventory_items.c.available)).scalar_one()
     assert available == 1
+
+
+def test_constants_repeated_and_lone_parameters_each_bind_in_their_place(engine: Engine) -> None:
+    # A statement's constants sit between the caller's values; a name used twice is bound twice
+    # (positional drivers); a lone parameter, and none at all, bind as well.
+    for item_id in ("a", "b", "c"):
+        _run(engine, insert(inventory_items), _item(item_id))
+    take_in_kwd = (update(inventory_items)
+                   .where(inventory_items.c.currency == "KWD", inventory_items.c.id == bindparam("item_id"),
+                          inventory_items.c.available >= bindparam("quantity"),
+                          inventory_items.c.name != "sold out")
+                   .values(available=inventory_items.c.available - bindparam("quantity")))
+    assert _run(engine, Prepared(take_in_kwd), {"item_id": "b", "quantity": 3}).rowcount == 1
+    assert _run(engine, Prepared(take_in_kwd), {"quantity": 3, "item_id": "b"}).rowcount == 0
+    lone = select(inventory_items.c.available).where(inventory_items.c.id == bindparam("item_id"))
+    assert _run(engine, Prepared(lone), {"item_id": "b"}).scalar() == 2
+    none = (select(inventory_items.c.id).where(inventory_items.c.available == 5)
+            .order_by(inventory_items.c.id.desc()))
+    assert _run(engine, Prepared(none), {}).scalar() == "c"
+    with pytest.raises(TypeError, match="no value for bind parameter 'quantity'"):
+        _run(engine, Prepared(take_in_kwd), {"item_id": "b"})  # a plan is refused, not guessed
 
 
 def test_column_types_refuse_bad_values_with_the_same_typed_errors(engine: Engine) -> None:

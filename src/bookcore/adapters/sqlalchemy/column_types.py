@@ -71,11 +71,12 @@ class Money(TypeDecorator[Decimal]):
         return int(scaled) if dialect.name == "sqlite" else Decimal(value)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
+        if self.impl_instance.bind_processor(dialect) is not None:
+            return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
         check = self.process_bind_param
+        in_thousandths = dialect.name == "sqlite"
 
-        def to_thousandths(value: Any) -> Any:
+        def to_storage(value: Any) -> Any:
             # A payment binds half a dozen amounts; TypeDecorator's generic wrapper and the checks
             # above cost more than the INSERT's own binding. A finite Decimal whose thousandths are
             # whole is what bookcore's amounts always are; anything else takes the full check.
@@ -83,10 +84,10 @@ class Money(TypeDecorator[Decimal]):
                 scaled = value.scaleb(MONEY_SCALE)
                 whole = int(scaled)
                 if whole == scaled:
-                    return whole
+                    return whole if in_thousandths else value
             return check(value, dialect)
 
-        return to_thousandths
+        return to_storage
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -111,19 +112,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
         check = self.process_bind_param
+        if dialect.name == "sqlite":
+            def to_text(value: Any) -> str | None:
+                # SQLite's DATETIME text ("2026-01-20 05:45:36.000000") in one step: SQLAlchemy's
+                # own formatter builds a dict per value, and every hold and payment binds several.
+                if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
+                    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                naive = check(value, dialect)
+                return None if naive is None else naive.isoformat(" ", "microseconds")
 
-        def to_text(value: Any) -> str | None:
-            # SQLite's DATETIME text ("2026-01-20 05:45:36.000000") in one step: SQLAlchemy's own
-            # formatter builds a dict per value, and every hold and payment binds several.
-            if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-            naive = check(value, dialect)
-            return None if naive is None else naive.isoformat(" ", "microseconds")
+            return to_text
+        if self.impl_instance.bind_processor(dialect) is not None:
+            return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
 
-        return to_text
+        def to_naive(value: Any) -> datetime | None:
+            if type(value) is datetime and value.tzinfo is UTC:  # as above: the checks' common case
+                return value.replace(tzinfo=None)
+            return check(value, dialect)
+
+        return to_naive
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -24,6 +24,7 @@ and such statements stay on ``Connection.execute``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Executable
@@ -35,9 +36,6 @@ from sqlalchemy.sql.expression import ReturnsRows
 
 from bookcore.adapters.sqlalchemy.errors import During, translate
 from bookcore.errors import BookcoreError, StorageError
-
-_Processor = Callable[[Any], Any] | None
-
 
 #: Where a dialect keeps the plans compiled for it. The cache lives on the dialect (one per engine)
 #: so that it goes away with the engine: keyed by ``id(dialect)`` elsewhere, a new engine could
@@ -75,11 +73,21 @@ class Prepared:
         return plan.execute(cursor, pooled, engine, parameters)
 
 
+def _fetcher(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """The values of ``names`` from a mapping, in one C call (``itemgetter``), always as a tuple."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if not names:
+        return lambda _parameters: ()
+    name = names[0]
+    return lambda parameters: (parameters[name],)
+
+
 class _Plan:
     """One statement's SQL, parameter order and processors for one dialect."""
 
-    __slots__ = ("_columns", "_dbapi_error", "_dialect", "_positional", "_readers", "_sources",
-                 "_sql", "_types")
+    __slots__ = ("_columns", "_constants", "_dbapi_error", "_dialect", "_fetch", "_order",
+                 "_positional", "_processed", "_readers", "_sql", "_types")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, names: tuple[str, ...]) -> None:
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
@@ -90,19 +98,29 @@ class _Plan:
         self._sql: str = compiled.string
         self._positional: bool = compiled.positional
         order: Sequence[str] = compiled.positiontup if compiled.positional else compiled.binds
-        sources = []
-        for name in order:
+        supplied: list[str] = []
+        processed: list[tuple[int, Callable[[Any], Any]]] = []
+        constants: list[tuple[int, Any]] = []
+        for position, name in enumerate(order):
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if name in names:
-                sources.append((name, True, None, process))
+                if process is not None:
+                    processed.append((len(supplied), process))
+                supplied.append(name)
                 continue
             if bind.required or bind.callable is not None:
                 raise TypeError(f"no value for bind parameter {name!r}")
             # A constant of the statement (``status = 'held'``): processed once, here.
             constant = bind.effective_value
-            sources.append((name, False, constant if process is None else process(constant), None))
-        self._sources: tuple[tuple[str, bool, Any, _Processor], ...] = tuple(sources)
+            constants.append((position, constant if process is None else process(constant)))
+        self._order: tuple[str, ...] = tuple(order)
+        #: The caller's values, in statement order (a name used twice is fetched twice).
+        self._fetch = _fetcher(supplied)
+        #: (index among the supplied values, its column type's bind processor)
+        self._processed: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(processed)
+        #: (index in the statement's parameters, ascending, value), inserted among the supplied
+        self._constants: tuple[tuple[int, Any], ...] = tuple(constants)
         # A SELECT's columns, or an UPDATE/INSERT's RETURNING columns (none without RETURNING).
         selected = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
         keys = [column.key for column in selected]
@@ -114,23 +132,22 @@ class _Plan:
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def _parameters(self, parameters: Mapping[str, Any]) -> Any:
-        values = []
+        # Per value, only what its column type does: the parameters of an INSERT of a booking
+        # number twenty, and a loop over them cost more than their processors.
         try:
-            for name, supplied, constant, process in self._sources:
-                if not supplied:
-                    values.append(constant)
-                elif process is None:
-                    values.append(parameters[name])
-                else:
-                    values.append(process(parameters[name]))
+            values = list(self._fetch(parameters))
+            for index, process in self._processed:
+                values[index] = process(values[index])
         except BookcoreError:
             raise  # a column type refused the value (naive datetime, float money): as Core would
         except Exception as error:
             raise StorageError("a value could not be bound to the statement",
                                reason=f"{type(error).__name__}: {error}") from error
+        for position, constant in self._constants:  # ascending: each lands at its own position
+            values.insert(position, constant)
         if self._positional:
             return tuple(values)
-        return {source[0]: value for source, value in zip(self._sources, values, strict=True)}
+        return dict(zip(self._order, values, strict=True))
 
     def execute(self, cursor: Any, pooled: PoolProxiedConnection, engine: Engine,
                 parameters: Mapping[str, Any]) -> PreparedResult:
