@@ -113,24 +113,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         check = self.process_bind_param
+
+        def to_naive(value: Any) -> datetime | None:
+            if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
+                return value.replace(tzinfo=None)
+            return check(value, dialect)
+
         if dialect.name == "sqlite":
             def to_text(value: Any) -> str | None:
                 # SQLite's DATETIME text ("2026-01-20 05:45:36.000000") in one step: SQLAlchemy's
                 # own formatter builds a dict per value, and every hold and payment binds several.
-                if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
-                    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-                naive = check(value, dialect)
+                naive = to_naive(value)
                 return None if naive is None else naive.isoformat(" ", "microseconds")
 
             return to_text
         if self.impl_instance.bind_processor(dialect) is not None:
             return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
-
-        def to_naive(value: Any) -> datetime | None:
-            if type(value) is datetime and value.tzinfo is UTC:  # as above: the checks' common case
-                return value.replace(tzinfo=None)
-            return check(value, dialect)
-
         return to_naive
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

@@ -132,8 +132,8 @@ class _Plan:
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def _parameters(self, parameters: Mapping[str, Any]) -> Any:
-        # Per value, only what its column type does: the parameters of an INSERT of a booking
-        # number twenty, and a loop over them cost more than their processors.
+        # Only the values whose column type has a processor are touched: most of a booking's
+        # twenty have none.
         try:
             values = list(self._fetch(parameters))
             for index, process in self._processed:
