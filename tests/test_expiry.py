@@ -117,6 +117,6 @@ def test_a_release_that_would_exceed_capacity_changes_no_item(uow: UnitOfWork,
         world.hold(item_id=item_id, quantity=2)
     with pytest.raises(StorageError), uow:
         # room-b holds 2 units; giving back 3 would make 6 of 5.
-        uow.inventory.release_many({"room-a": 2, "room-b": 3, "room-c": 2})
+        uow.inventory.release({"room-a": 2, "room-b": 3, "room-c": 2})
         uow.commit()
     assert [world.available(item_id) for item_id in ("room-a", "room-b", "room-c")] == [3, 3, 3]

@@ -6,19 +6,12 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import update
 
-from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from bookcore.adapters.sqlalchemy.repositories import SqlInventoryRepository
-from bookcore.adapters.sqlalchemy.tables import inventory_items
 from bookcore.catalog import add_promo_code
 from bookcore.clock import ManualClock
 from bookcore.errors import (
-    AlreadyExists,
     CurrencyMismatch,
     IdempotencyConflict,
     InsufficientInventory,
@@ -30,7 +23,6 @@ from bookcore.model import BookingStatus, new_id
 from bookcore.ports import UnitOfWork
 from bookcore.pricing import Charges, Fee, FeeKind
 from bookcore.promos import PromoCode, PromoKind, PromoRefusal
-from tests.backends import fresh_engine
 from tests.world import World
 
 
@@ -244,53 +236,3 @@ def test_new_ids_are_version_4_uuids_and_do_not_repeat() -> None:
     for value in ids:
         parsed = uuid.UUID(value)
         assert (parsed.hex, parsed.version, parsed.variant) == (value, 4, uuid.RFC_4122)
-
-
-def test_add_taking_stores_the_booking_only_with_its_capacity_at_the_price_read(
-        world: World, uow: UnitOfWork) -> None:
-    world.item(capacity=2)
-    template = world.hold("alice")  # leaves 1 unit
-    price, currency = template.pricing.unit_price, template.currency
-
-    def attempt(quantity: int, seen_price: Decimal, booking_id: str | None = None) -> bool:
-        fresh = template.model_copy(update={"id": booking_id or new_id(), "quantity": quantity})
-        with uow:
-            taken = uow.bookings.add_taking(fresh, seen_price, currency)
-            uow.commit()
-        return taken
-
-    assert not attempt(1, price + Decimal("0.01"))  # the price moved since it was read
-    assert not attempt(2, price)  # more than is free
-    assert world.available() == 1 and bookings_in(world.uow) == 1
-    with pytest.raises(AlreadyExists):
-        attempt(1, price, booking_id=template.id)
-    assert world.available() == 1  # a taken id takes nothing
-    assert attempt(1, price)
-    assert world.available() == 0 and bookings_in(world.uow) == 2
-
-
-@pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres),
-                                  pytest.param("mariadb", marks=pytest.mark.mariadb)])
-def test_a_price_changed_after_a_hold_read_it_is_the_price_the_hold_gets(
-        kind: str, tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = fresh_engine(kind, tmp_path)
-    world = World(SqlAlchemyUnitOfWork(engine), clock)
-    world.item(capacity=3, price="1000.00")
-    read, seen = SqlInventoryRepository.get_for_customer, list[Decimal]()
-
-    def read_then_reprice(self: SqlInventoryRepository, item_id: str, customer_id: str) -> Any:
-        found = read(self, item_id, customer_id)
-        assert found is not None
-        seen.append(found.unit_price)
-        monkeypatch.setattr(SqlInventoryRepository, "get_for_customer", read)  # only the first read
-        with engine.begin() as admin:  # another transaction commits a new price meanwhile
-            admin.execute(update(inventory_items).where(inventory_items.c.id == "room-101")
-                          .values(unit_price=Decimal("1200.00")))
-        return found
-
-    monkeypatch.setattr(SqlInventoryRepository, "get_for_customer", read_then_reprice)
-    booking = world.hold()
-    assert seen == [Decimal("1000.00")]  # priced from the old price first...
-    assert booking.pricing.total_amount == Decimal("1200.00")  # ...then taken at the new one
-    assert world.booking(booking.id).pricing.total_amount == Decimal("1200.00")
-    assert world.available() == 2  # taken once

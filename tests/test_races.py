@@ -35,15 +35,12 @@ from tests.world import World
 WORKERS = 32
 T = TypeVar("T")
 
-@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite",
-                        "sqlite-solo"])
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database with a pool big enough for every worker to hold its own connection. SQLite runs
-    with group commit (its default: racing transactions mostly commit in groups) and without."""
-    base = fresh_engine(request.param.removesuffix("-solo"), tmp_path)
-    options = {"group_commit": False} if request.param == "sqlite-solo" else {}
+    """A database with a pool big enough for every worker to hold its own connection."""
+    base = fresh_engine(request.param, tmp_path)
     engine = create_engine_for(base.url.render_as_string(hide_password=False),
-                               pool_size=WORKERS + 4, max_overflow=0, **options)
+                               pool_size=WORKERS + 4, max_overflow=0)
     yield engine
     engine.dispose()  # the server allows ~100 connections; give these back before the next test
 

@@ -44,6 +44,7 @@ from bookcore.errors import (
 from bookcore.model import (
     Booking,
     BookingStatus,
+    ExpiredHold,
     InventoryItem,
     Payment,
     PaymentOutcome,
@@ -354,9 +355,9 @@ def test_release_above_capacity_raises_storage_error(engine: Engine) -> None:
     assert stored(engine, lambda uow: uow.inventory.take("room", 1))
     uow = SqlAlchemyUnitOfWork(engine)
     with uow, pytest.raises(StorageError, match="exceed capacity"):
-        uow.inventory.release("room", 2)
+        uow.inventory.release({"room": 2})
     with uow, pytest.raises(StorageError):
-        uow.inventory.release("no-such-item", 1)
+        uow.inventory.release({"no-such-item": 1})
     assert stored(engine, lambda uow: uow.inventory.get("room")).available == 1
 
 
@@ -389,20 +390,18 @@ def test_work_is_rolled_back_unless_committed(engine: Engine) -> None:
     assert stored(engine, lambda uow: [i.id for i in uow.inventory.list()]) == ["failed", "kept"]
 
 
-def test_core_and_prepared_statements_share_one_transaction(engine: Engine) -> None:
-    """The unit of work drives its transaction on the pooled connection and opens a Core
-    connection only for Core statements; both kinds must land in, and leave with, one transaction."""
+def test_a_block_goes_on_in_a_new_transaction_after_commit_or_rollback(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
         uow.inventory.add(item("room", capacity=5))  # Core
         uow.commit()
     with uow:
-        assert uow.inventory.take("room", 2)  # prepared, before any Core statement
-        uow.inventory.add(item("suite"))  # Core joins the same transaction
+        assert uow.inventory.take("room", 2)
+        uow.inventory.add(item("suite"))
         uow.rollback()
         assert uow.inventory.take("room", 1)  # a new transaction after the rollback
         uow.commit()
-        uow.inventory.add(item("hall"))  # and after the commit, through Core
+        uow.inventory.add(item("hall"))  # and after the commit
         assert uow.inventory.take("hall", 3)
     assert uow.committed  # it committed once, mid-block
     assert stored(engine, lambda uow: [(i.id, i.available) for i in uow.inventory.list()]) == [
@@ -415,17 +414,17 @@ def test_core_and_prepared_statements_share_one_transaction(engine: Engine) -> N
         ("hall", 2), ("room", 4)]
 
 
-def test_a_connection_lost_under_a_prepared_statement_is_never_reused(server_engine: Engine) -> None:
+def test_a_connection_lost_mid_transaction_is_never_reused(server_engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(server_engine)
     with uow:
         uow.inventory.add(item())
         uow.commit()
     with uow:
         assert uow.inventory.take("room", 1)
-        session = uow.run(text(session_query(uow.dialect_name))).scalar()
+        session = uow.run(text(session_query(uow.dialect_name))).scalar_one()
         _kill_and_wait(server_engine, [int(session)])
         with pytest.raises(TransientConflict):
-            uow.inventory.take("room", 1)  # prepared: the driver error is judged a lost connection
+            uow.inventory.take("room", 1)  # the driver error is judged a lost connection
         with pytest.raises(TransientConflict):
             uow.inventory.get("room")  # the transaction is gone; nothing runs on the dead session
     with uow:  # the pool hands out a healthy connection, and nothing of the lost one committed
@@ -495,18 +494,25 @@ def _lapsed_holds(engine: Engine, count: int, *, item_id: str = "room") -> list[
     return ids
 
 
+def claim_and_mark(uow: SqlAlchemyUnitOfWork, now: datetime, limit: int,
+                   item_id: str | None = None) -> list[ExpiredHold]:
+    claimed = uow.bookings.claim_lapsed(now, limit, item_id=item_id)
+    uow.bookings.mark_expired([hold.booking_id for hold in claimed], now)
+    return claimed
+
+
 def test_sweep_expires_the_oldest_lapsed_holds_first_up_to_the_limit(engine: Engine) -> None:
     ids = _lapsed_holds(engine, 6)
     other = _lapsed_holds(engine, 2, item_id="suite")
     now = START + timedelta(hours=1)
-    first = stored(engine, lambda uow: uow.bookings.expire_lapsed(now, 3, item_id="room"))
+    first = stored(engine, lambda uow: claim_and_mark(uow, now, 3, item_id="room"))
     # The oldest by expiry, then id (pairs share an instant); the list itself is in no order.
     assert sorted(hold.booking_id for hold in first) == sorted(ids[:3])
     assert (ids[0], "room", "alice", 1) in first
     assert stored(engine, lambda uow: uow.bookings.count_lapsed(now)) == (5, 5)
-    rest = stored(engine, lambda uow: uow.bookings.expire_lapsed(now, 100))
+    rest = stored(engine, lambda uow: claim_and_mark(uow, now, 100))
     assert sorted(hold.booking_id for hold in rest) == sorted(other + ids[3:])
-    assert stored(engine, lambda uow: uow.bookings.expire_lapsed(now, 100)) == []
+    assert stored(engine, lambda uow: claim_and_mark(uow, now, 100)) == []
     expired = stored(engine, lambda uow: uow.bookings.get(ids[0]))
     assert (expired.status, expired.expired_at) == (BookingStatus.EXPIRED, now)
 
@@ -516,9 +522,9 @@ def test_concurrent_sweepers_skip_each_others_locked_holds(server_engine: Engine
     now = START + timedelta(hours=1)
     first, second = SqlAlchemyUnitOfWork(server_engine), SqlAlchemyUnitOfWork(server_engine)
     with first:
-        taken = first.bookings.expire_lapsed(now, 2)
+        taken = first.bookings.claim_lapsed(now, 2)
         with impatient(second):
-            skipped = second.bookings.expire_lapsed(now, 100)  # would block without SKIP LOCKED
+            skipped = second.bookings.claim_lapsed(now, 100)  # would block without SKIP LOCKED
             second.commit()
         first.commit()
     assert [h.booking_id for h in taken] == ids[:2]
@@ -532,7 +538,7 @@ def test_a_booking_locked_for_update_is_skipped_by_the_sweep(server_engine: Engi
     with payer:
         assert payer.bookings.get(ids[0], for_update=True) is not None
         with impatient(sweeper):
-            assert [h.booking_id for h in sweeper.bookings.expire_lapsed(now, 10)] == ids[1:]
+            assert [h.booking_id for h in sweeper.bookings.claim_lapsed(now, 10)] == ids[1:]
             sweeper.commit()
 
 
@@ -595,7 +601,7 @@ def test_a_connection_lost_mid_transaction_is_a_transient_conflict(server_engine
     uow = SqlAlchemyUnitOfWork(server_engine)
     with uow:
         uow.inventory.add(item())
-        session = uow.run(text(session_query(uow.dialect_name))).scalar()
+        session = uow.run(text(session_query(uow.dialect_name))).scalar_one()
         if uow.dialect_name == "postgresql":
             kill = text("SELECT pg_terminate_backend(:session)")
         else:
@@ -678,25 +684,3 @@ def test_raw_inserts_through_the_table_refuse_naive_datetimes_too(engine: Engine
            "currency": "INR", "starts_at": datetime(2026, 1, 1)}
     with pytest.raises(StatementError, match="timezone-aware"), engine.begin() as connection:
         connection.execute(insert(inventory_items).values(row))
-
-
-@pytest.mark.parametrize("backend", SQL_BACKENDS)
-def test_the_pool_hands_out_the_connection_used_last(backend: str, tmp_path: Path) -> None:
-    # LIFO keeps one connection's caches warm (SQLite's page cache survives when it wrote last).
-    engine = fresh_engine(backend, tmp_path)
-    first, second = engine.raw_connection(), engine.raw_connection()
-    drivers = [first.driver_connection, second.driver_connection]
-    first.close()
-    second.close()
-    again = engine.raw_connection()
-    assert again.driver_connection is drivers[1]
-    again.close()
-    engine.dispose()
-
-
-def test_an_explicit_pool_choice_is_left_alone(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'pool.db'}"
-    assert create_engine_for(url).pool._pool.use_lifo is True  # type: ignore[attr-defined]
-    assert create_engine_for(url, pool_use_lifo=False).pool._pool.use_lifo is False  # type: ignore[attr-defined]
-    assert isinstance(create_engine_for(url, poolclass=NullPool).pool, NullPool)
-    assert create_engine_for("sqlite://").pool.__class__.__name__ == "SingletonThreadPool"

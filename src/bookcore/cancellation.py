@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import field_validator
 
 from bookcore.clock import Clock, ensure_utc
-from bookcore.errors import BookingNotFound, NotAuthorized
+from bookcore.errors import BookingNotFound, NotAuthorized, StorageError
 from bookcore.logs import Event, event
 from bookcore.model import (
     Actor,
@@ -99,9 +99,11 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
         _authorize(actor, booking)
         check_transition(booking.id, booking.status, BookingStatus.CANCELLED)
         cancelled = booking.moved_to(BookingStatus.CANCELLED, now)
-        uow.bookings.save(cancelled, expected_status=booking.status)
-        uow.inventory.release(booking.item_id, booking.quantity)
+        # The lock order (docs/operations.md): the booking, its wallet, then its item's row.
         refund = _refund(uow, events, booking, refund_mode, policy, now)
+        uow.inventory.release({booking.item_id: booking.quantity})
+        if not uow.bookings.save(cancelled, expected_status=booking.status):
+            raise StorageError("the locked booking changed status", booking_id=booking.id)
         events.append(event(
             "BOOKING_CANCELLED", booking_id=booking.id, old_status=booking.status.value,
             new_status=BookingStatus.CANCELLED.value, actor=actor.id,

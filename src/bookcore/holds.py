@@ -21,11 +21,12 @@ from bookcore.model import (
     Booking,
     BookingStatus,
     ExpiredHold,
+    InventoryItem,
     check_hold_ttl,
     check_id,
     new_id,
 )
-from bookcore.ports import ItemForCustomer, UnitOfWork
+from bookcore.ports import UnitOfWork
 from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
 from bookcore.transactions import in_transaction, read
@@ -60,14 +61,14 @@ def seconds_left(booking: Booking, now: datetime) -> int:
     return max(0, math.ceil(remaining))
 
 
-def _item_for(uow: UnitOfWork, item_id: str, customer_id: str) -> ItemForCustomer:
-    found = uow.inventory.get_for_customer(check_id(item_id, field="item_id"), customer_id)
-    if found is None:
+def _item(uow: UnitOfWork, item_id: str) -> InventoryItem:
+    item = uow.inventory.get(item_id)
+    if item is None:
         raise InventoryItemNotFound("no inventory item with this id", item_id=item_id)
-    return found
+    return item
 
 
-def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantity: int,
+def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: int,
            promo_code: str | None, charges: Charges, now: datetime, lock_promo: bool) -> Pricing:
     promo, usage = None, NO_USAGE
     if promo_code is not None:
@@ -76,10 +77,10 @@ def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantit
         if promo is not None:
             usage = uow.bookings.promo_usage(code, customer_id, now)
     return calculate_pricing(
-        unit_price=found.unit_price, quantity=quantity, currency=found.currency, now=now,
+        unit_price=item.unit_price, quantity=quantity, currency=item.currency, now=now,
         promo_code=promo_code, promo=promo, promo_usage=usage, fees=charges.fees,
         tax_percent=charges.tax_percent,
-        wallet_balance=found.wallet_balance,
+        wallet_balance=uow.wallets.balance(customer_id, item.currency),
     )
 
 
@@ -89,29 +90,30 @@ def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clo
     check_id(customer_id, field="customer_id")
     now = ensure_utc(clock.now())
 
+    check_id(item_id, field="item_id")
+
     def query(uow: UnitOfWork) -> Pricing:
-        return _price(uow, found=_item_for(uow, item_id, customer_id), customer_id=customer_id,
-                      quantity=quantity, promo_code=promo_code, charges=charges, now=now,
-                      lock_promo=False)
+        return _price(uow, item=_item(uow, item_id), customer_id=customer_id, quantity=quantity,
+                      promo_code=promo_code, charges=charges, now=now, lock_promo=False)
 
     return read(uow, query)
 
 
-def release_expired(uow: UnitOfWork, events: list[Event], expired: list[ExpiredHold],
-                    now: datetime) -> int:
-    """Give back the capacity of holds just marked EXPIRED; returns the units released."""
+def expire_claimed(uow: UnitOfWork, events: list[Event], claimed: list[ExpiredHold],
+                   now: datetime) -> int:
+    """Expire holds ``claim_lapsed`` just locked and give back their capacity; returns the units.
+
+    Capacity first, then the bookings' status: the lock order every service keeps (items before
+    writes to their bookings, docs/operations.md), which MariaDB's foreign-key checks need too."""
     units = Counter[str]()
     expired_at = now.isoformat()
-    for hold in expired:
+    for hold in claimed:
         units[hold.item_id] += hold.quantity
         events.append(event("BOOKING_EXPIRED", booking_id=hold.booking_id, item_id=hold.item_id,
                             customer_id=hold.customer_id, quantity=hold.quantity,
                             expired_at=expired_at))
-    if len(units) == 1:
-        (item_id, quantity), = units.items()
-        uow.inventory.release(item_id, quantity)
-    elif units:
-        uow.inventory.release_many(units)
+    uow.inventory.release(units)
+    uow.bookings.mark_expired([hold.booking_id for hold in claimed], now)
     return units.total()
 
 
@@ -132,22 +134,6 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     check_quantity(quantity)  # before the statement that takes capacity binds it
     now = ensure_utc(clock.now())
 
-    def held(pricing: Pricing) -> Booking:
-        # Every field was checked above (ids, quantity, aware ``now``, ttl) or computed by bookcore.
-        return Booking.trusted(id=booking_id or new_id(), item_id=item_id, customer_id=customer_id,
-                               quantity=quantity, status=BookingStatus.HELD, pricing=pricing,
-                               reserved_at=now, expires_at=now + hold_ttl, confirmed_at=None,
-                               expired_at=None, cancelled_at=None)
-
-    def created(booking: Booking, events: list[Event]) -> HoldResult:
-        pricing = booking.pricing
-        events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
-                            customer_id=customer_id, quantity=quantity,
-                            total_amount=pricing.total_amount, currency=pricing.currency,
-                            promo_code=pricing.promo_code, reserved_at=now.isoformat(),
-                            expires_at=booking.expires_at.isoformat()))
-        return HoldResult.trusted(outcome=HoldOutcome.CREATED, booking=booking)
-
     def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
         if booking_id is not None and (existing := uow.bookings.get(booking_id)) is not None:
             if (existing.item_id, existing.customer_id, existing.quantity) != (item_id, customer_id,
@@ -155,34 +141,33 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                 raise IdempotencyConflict("booking id already used for a different hold",
                                           booking_id=booking_id)
             return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
-        if promo_code is None and uow.inventory.takes_row_locks:
-            # Price first, take last: the item's row, which every hold on it queues for, stays
-            # locked for the take, the INSERT and the commit only (a hot item's throughput is
-            # one over that time), in one statement where the store can. A price changed since
-            # the read, or capacity short, writes nothing, and the path below tells which.
-            # With a promo code its row is locked after the item's, as ever, on that path.
-            read = _item_for(uow, item_id, customer_id)
-            booking = held(_price(uow, found=read, customer_id=customer_id, quantity=quantity,
-                                  promo_code=None, charges=charges, now=now, lock_promo=False))
-            if uow.bookings.add_taking(booking, read.unit_price, read.currency):
-                return created(booking, events)
-        # Capacity first, reading the price and wallet in the same statement; the pricing below
-        # is in this transaction, so a refusal there gives the capacity back with the rollback.
-        found = uow.inventory.take_for_customer(item_id, customer_id, quantity)
-        if found is None:
-            found = _item_for(uow, item_id, customer_id)
-            reclaimed = uow.bookings.expire_lapsed(now, RECLAIM_LIMIT, item_id=item_id)
-            release_expired(uow, events, reclaimed, now)
+        # Priced before capacity is taken, so the item's row, which every hold on it queues for,
+        # stays locked for the take, the INSERT and the commit only. A promo code's row is
+        # locked first (the lock order in docs/operations.md): its uses are counted under it.
+        item = _item(uow, item_id)
+        pricing = _price(uow, item=item, customer_id=customer_id, quantity=quantity,
+                         promo_code=promo_code, charges=charges, now=now,
+                         lock_promo=promo_code is not None)
+        if not uow.inventory.take(item_id, quantity):
+            reclaimed = uow.bookings.claim_lapsed(now, RECLAIM_LIMIT, item_id=item_id)
+            expire_claimed(uow, events, reclaimed, now)
             if not (reclaimed and uow.inventory.take(item_id, quantity)):
                 current = uow.inventory.get(item_id)
                 raise InsufficientInventory(
                     "not enough capacity left for this hold", item_id=item_id, requested=quantity,
                     available=current.available if current else 0)
-        booking = held(_price(uow, found=found, customer_id=customer_id, quantity=quantity,
-                              promo_code=promo_code, charges=charges, now=now,
-                              lock_promo=promo_code is not None))
+        booking = Booking.trusted(id=booking_id or new_id(), item_id=item_id,
+                                  customer_id=customer_id, quantity=quantity,
+                                  status=BookingStatus.HELD, pricing=pricing, reserved_at=now,
+                                  expires_at=now + hold_ttl, confirmed_at=None, expired_at=None,
+                                  cancelled_at=None)
         uow.bookings.add(booking)
-        return created(booking, events)
+        events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
+                            customer_id=customer_id, quantity=quantity,
+                            total_amount=pricing.total_amount, currency=pricing.currency,
+                            promo_code=pricing.promo_code, reserved_at=now.isoformat(),
+                            expires_at=booking.expires_at.isoformat()))
+        return HoldResult.trusted(outcome=HoldOutcome.CREATED, booking=booking)
 
     return in_transaction(uow, work)
 
@@ -203,8 +188,8 @@ def expire_holds(uow: UnitOfWork, *, clock: Clock, batch_size: int = DEFAULT_BAT
     expired_total = released_total = batches = 0
 
     def one_batch(uow: UnitOfWork, events: list[Event]) -> tuple[int, int]:
-        expired = uow.bookings.expire_lapsed(now, batch_size)
-        return len(expired), release_expired(uow, events, expired, now)
+        claimed = uow.bookings.claim_lapsed(now, batch_size)
+        return len(claimed), expire_claimed(uow, events, claimed, now)
 
     while max_batches is None or batches < max_batches:
         expired, released = in_transaction(uow, one_batch)

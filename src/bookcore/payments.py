@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from bookcore.clock import Clock, ensure_utc
 from bookcore.errors import (
-    BookcoreError,
     BookingNotFound,
     HoldExpired,
     IdempotencyConflict,
@@ -99,28 +98,21 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     fingerprint = _fingerprint(booking_id, currency, gateway, gateway_reference)
     now = ensure_utc(clock.now())
 
-    def work(uow: UnitOfWork, events: list[Event], debit_last: bool = True) -> PaymentResult:
-        booking, previous = uow.bookings.get_for_payment(booking_id, key)
+    def work(uow: UnitOfWork, events: list[Event]) -> PaymentResult:
+        # The booking's lock first, then the key: a call with this key that committed while we
+        # waited for the lock is seen by the lookup, which runs after it.
+        booking = uow.bookings.get(booking_id, for_update=True)
         if booking is None:
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
+        previous = uow.payments.get_by_key(key)
         if previous is not None:
             return _replay(uow, events, previous, fingerprint, booking)
-        # The key's lookup can miss a call with this key that committed while we waited for the
-        # booking's lock (see ``get_for_payment``). Its payment is the answer then: whatever this
-        # run did or refused does not stand, and running again replays it.
         try:
-            return settle(uow, events, booking, debit_last)
-        except IdempotencyConflict as error:  # recording our payment met its key
+            return settle(uow, events, booking)
+        except IdempotencyConflict as error:  # another booking's payment took the key meanwhile
             raise _key_just_used(key) from error
-        except (StorageError, _WalletFellShort):
-            raise
-        except BookcoreError:  # a refusal, which a committed payment with this key overrides
-            if uow.payments.get_by_key(key) is not None:
-                raise _key_just_used(key) from None
-            raise
 
-    def settle(uow: UnitOfWork, events: list[Event], booking: Booking,
-               debit_last: bool) -> PaymentResult:
+    def settle(uow: UnitOfWork, events: list[Event], booking: Booking) -> PaymentResult:
         same_currency(booking.currency, currency, what="payment")
         owed = booking.pricing.gateway_payable
         if gateway != owed:
@@ -129,7 +121,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
                                   currency=currency)
         attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, gateway_reference, now)
         if booking.is_live(now):
-            return attempt.confirm(debit_last=debit_last, unplaced_to=unplaced_to)
+            return attempt.confirm(unplaced_to)
         if gateway == ZERO:
             if booking.status is BookingStatus.HELD or booking.status is BookingStatus.EXPIRED:
                 raise HoldExpired("the hold lapsed before payment", booking_id=booking_id,
@@ -139,17 +131,7 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
             return attempt.late(accept_late_payment, unplaced_to)
         return attempt.unplaced(f"booking_{booking.status.value}", unplaced_to)
 
-    try:
-        return in_transaction(uow, work)
-    except _WalletFellShort:
-        # Rare: the wallet no longer covers its part. Everything that run wrote is rolled back;
-        # debiting first this time takes the paths that refuse or hand the money back.
-        return in_transaction(uow, lambda uow, events: work(uow, events, debit_last=False))
-
-
-class _WalletFellShort(BookcoreError):
-    """The wallet debit, taken last, was refused after the confirmation was written: the
-    transaction must roll back (a refusal, so a group commit rolls back only this work's savepoint)."""
+    return in_transaction(uow, work)
 
 
 def _key_just_used(key: str) -> TransientConflict:
@@ -199,27 +181,23 @@ class _Attempt:
                                  currency=payment.currency, idempotency_key=self.key, reason=reason))
         return payment
 
-    def _debit_wallet(self, events: list[Event]) -> bool:
+    def _debit_wallet(self) -> bool:
         amount = self.booking.pricing.wallet_applied
         return amount == ZERO or debit(
-            self.uow, events, customer_id=self.booking.customer_id,
+            self.uow, self.events, customer_id=self.booking.customer_id,
             currency=self.booking.currency, amount=amount, reason="booking payment",
             booking_id=self.booking.id, now=self.now)
 
-    def confirm(self, *, debit_last: bool, unplaced_to: RefundMode) -> PaymentResult:
-        if debit_last:
-            # The wallet's row is the one a customer's concurrent payments queue on: taking it in
-            # the transaction's last statement keeps it locked for that statement and the COMMIT
-            # only, as holds do with the item's row. The log still reads debit, then confirmation.
-            first_event = len(self.events)
-            result = self._confirmed(PaymentOutcome.CONFIRMED)
-            debited: list[Event] = []
-            if not self._debit_wallet(debited):
-                raise _WalletFellShort("the wallet no longer covers its part of this booking",
-                                       booking_id=self.booking.id)
-            self.events[first_event:first_event] = debited
-            return result
-        if self._debit_wallet(self.events):
+    def _wallet_covers(self) -> bool:
+        """Lock the wallet and check it still covers its share, before capacity is taken (the
+        lock order in docs/operations.md: wallets before items)."""
+        amount = self.booking.pricing.wallet_applied
+        return amount == ZERO or self.uow.wallets.balance(
+            self.booking.customer_id, self.booking.currency, for_update=True) >= amount
+
+    def confirm(self, unplaced_to: RefundMode) -> PaymentResult:
+        # The debit is conditional (``balance >= amount``): it is the wallet's check and lock.
+        if self._debit_wallet():
             return self._confirmed(PaymentOutcome.CONFIRMED)
         if self.gateway == ZERO:
             raise InsufficientWalletBalance(
@@ -245,26 +223,30 @@ class _Attempt:
         booking = self.booking
         reason = "hold_expired"
         if accept:
+            if not self._wallet_covers():
+                reason = "hold_expired_wallet_insufficient"
             # An unswept lapsed hold still owns its capacity; a swept one must win it back.
-            owns_capacity = booking.status is BookingStatus.HELD or self.uow.inventory.take(
-                booking.item_id, booking.quantity)
-            if owns_capacity and self._debit_wallet(self.events):
+            elif booking.status is BookingStatus.HELD or self.uow.inventory.take(
+                    booking.item_id, booking.quantity):
+                if not self._debit_wallet():  # pragma: no cover - the wallet is locked and covers it
+                    raise StorageError("the locked wallet no longer covers its share",
+                                       booking_id=booking.id)
                 return self._confirmed(PaymentOutcome.CONFIRMED_LATE)
-            if owns_capacity and booking.status is BookingStatus.EXPIRED:
-                self.uow.inventory.release(booking.item_id, booking.quantity)
-            reason = "hold_expired_wallet_insufficient" if owns_capacity else "hold_expired_no_capacity"
+            else:
+                reason = "hold_expired_no_capacity"
         if booking.status is BookingStatus.HELD:
             self._expire_now()
         return self.unplaced(reason, unplaced_to)
 
     def _expire_now(self) -> None:
         expired = self.booking.moved_to(BookingStatus.EXPIRED, self.now)
-        if self.uow.bookings.save(expired, expected_status=BookingStatus.HELD):
-            self.uow.inventory.release(expired.item_id, expired.quantity)
-            self.events.append(event("BOOKING_EXPIRED", booking_id=expired.id, item_id=expired.item_id,
-                                     customer_id=expired.customer_id, quantity=expired.quantity,
-                                     expired_at=self.now.isoformat()))
-            self.booking = expired
+        self.uow.inventory.release({expired.item_id: expired.quantity})
+        if not self.uow.bookings.save(expired, expected_status=BookingStatus.HELD):
+            raise StorageError("the locked booking was no longer held", booking_id=expired.id)
+        self.events.append(event("BOOKING_EXPIRED", booking_id=expired.id, item_id=expired.item_id,
+                                 customer_id=expired.customer_id, quantity=expired.quantity,
+                                 expired_at=self.now.isoformat()))
+        self.booking = expired
 
     def unplaced(self, reason: str, to: RefundMode) -> PaymentResult:
         """Gateway money arrived that cannot pay for the booking: hand it back, and say so."""

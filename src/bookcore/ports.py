@@ -12,83 +12,47 @@ from bookcore.model import Booking, BookingStatus, ExpiredHold, InventoryItem, P
 from bookcore.promos import PromoCode, PromoUsage
 
 
-class ItemForCustomer(NamedTuple):
-    """What pricing a hold needs of an item and of the customer buying it."""
-
-    unit_price: Decimal
-    currency: str
-    #: The customer's wallet balance in the item's currency (0 without a wallet).
-    wallet_balance: Decimal
-
-
 class InventoryRepository(Protocol):
-    #: Whether taking capacity locks the item's row until commit while other transactions run on
-    #: (database servers). A hold then prices first and takes last, so the row stays locked for
-    #: the take, the booking's INSERT and the commit, not for the pricing too. False where a
-    #: transaction has the whole store to itself (SQLite's write lock from BEGIN, memory).
-    takes_row_locks: bool
-
     def add(self, item: InventoryItem) -> None:
         """Store a new item; ``AlreadyExists`` if its id is taken."""
 
     def get(self, item_id: str) -> InventoryItem | None: ...
 
-    def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
-        """The item's price and the customer's wallet balance in its currency, in one read: all
-        that pricing a hold needs, fetched in one round trip on the hottest path."""
-
     def take(self, item_id: str, quantity: int) -> bool:
-        """Atomically lower ``available`` by ``quantity`` if at least that much is free."""
+        """Atomically lower ``available`` by ``quantity`` if at least that much is free; the item
+        stays locked until the transaction ends."""
 
-    def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
-        """``take``, and what ``get_for_customer`` reads, in one statement where the store can
-        (UPDATE ... RETURNING): a hold's whole read and write on its hottest row. None, with
-        nothing taken, when the item is missing or short."""
-
-    def release(self, item_id: str, quantity: int) -> None:
-        """Give ``quantity`` back; never above capacity (``StorageError`` if it would be)."""
-
-    def release_many(self, units: Mapping[str, int]) -> None:
-        """Give back ``units[item_id]`` to each item, in as few statements as the store allows
-        (the expiry sweep frees hundreds of items per batch). Never above capacity: if any item
-        would go over, ``StorageError`` and the transaction must be rolled back."""
+    def release(self, units: Mapping[str, int]) -> None:
+        """Give back ``units[item_id]`` to each item, locking the items in id order (see
+        docs/operations.md, "Lock order"). Never above capacity: if any item would go over (or is
+        missing), ``StorageError`` and the transaction must be rolled back."""
 
     def list(self) -> Sequence[InventoryItem]: ...
 
 
 class BookingRepository(Protocol):
-    def add(self, booking: Booking) -> None: ...
-
-    def add_taking(self, booking: Booking, unit_price: Decimal, currency: str) -> bool:
-        """Take the booking's quantity from its item and store the booking, in one statement
-        where the store can, only while the item has that much free and still sells at
-        ``unit_price`` in ``currency`` (the prices a hold was priced from, read unlocked); False,
-        with nothing written, otherwise. ``AlreadyExists`` if the booking's id is taken."""
+    def add(self, booking: Booking) -> None:
+        """Store a new booking; ``AlreadyExists`` if its id is taken."""
 
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         """``for_update`` locks the row until the transaction ends."""
 
-    def get_for_payment(self, booking_id: str, idempotency_key: str) -> tuple[Booking | None, Payment | None]:
-        """Lock the booking (as ``get(for_update=True)``) and find the payment made with this key.
-
-        The payment can be missed when it committed while this call waited for the booking's lock
-        (PostgreSQL reads the join as of the statement's start); adding a payment with the same
-        key then raises ``IdempotencyConflict``, and a caller that runs again finds it.
-        """
-
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
         """Write status and timestamps if the stored status is still ``expected_status``."""
 
-    def expire_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
-        """Mark up to ``limit`` HELD bookings with ``expires_at <= now`` EXPIRED, the oldest first
-        (by ``expires_at``, then id), and return them, in no particular order.
+    def claim_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
+        """Lock up to ``limit`` HELD bookings with ``expires_at <= now``, the oldest first (by
+        ``expires_at``, then id), and return them; nothing is written yet.
 
-        Rows another transaction has locked are skipped where the database can, so several
-        sweepers share the work instead of queueing.
+        Rows another transaction has locked are skipped, so several sweepers share the work
+        instead of queueing behind each other.
         """
 
+    def mark_expired(self, booking_ids: Sequence[str], now: datetime) -> None:
+        """Mark the claimed holds EXPIRED at ``now``; ``StorageError`` if one is no longer HELD."""
+
     def count_lapsed(self, now: datetime) -> tuple[int, int]:
-        """(bookings, units) that ``expire_lapsed`` would expire at ``now``; changes nothing."""
+        """(bookings, units) that are HELD with ``expires_at <= now``; changes nothing."""
 
     def promo_usage(self, code: str, customer_id: str, now: datetime) -> PromoUsage:
         """Uses of a code: confirmed bookings plus live holds, overall and by this customer."""
@@ -98,7 +62,8 @@ class BookingRepository(Protocol):
 
 
 class WalletRepository(Protocol):
-    def balance(self, customer_id: str, currency: str) -> Decimal: ...
+    def balance(self, customer_id: str, currency: str, *, for_update: bool = False) -> Decimal:
+        """``for_update`` locks the account (if it exists) until the transaction ends."""
 
     def append(self, entry: WalletEntry) -> bool:
         """Add a ledger entry and move the balance with it; a debit the balance cannot cover
@@ -196,7 +161,6 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditQueries: ...
-
 
     def __enter__(self) -> Self: ...
 

@@ -20,23 +20,11 @@ Query = Callable[[UnitOfWork], T]
 ATTEMPTS = 5
 
 Work = Callable[[UnitOfWork, list[Event]], T]
-#: A unit of work's ``in_group`` (the SQLAlchemy one's): ``work``'s result and events once
-#: committed with other threads' works, or None: run it alone.
-InGroup = Callable[[Work[T]], tuple[T, list[Event]] | None]
 
 
 def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) -> T:
-    """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``.
-
-    A unit of work that can commit it together with other threads' (``in_group``: SQLite files,
-    group_commit.py) is asked first; when that says to run alone, it runs here."""
-    in_group: InGroup[T] | None = getattr(uow, "in_group", None)
-    if in_group is not None:
-        outcome = in_group(work)
-        if outcome is not None:
-            result, committed = outcome
-            emit(committed)
-            return result
+    """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``;
+    log its events once it committed."""
     for attempt in range(1, attempts + 1):
         events: list[Event] = []
         try:

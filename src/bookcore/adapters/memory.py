@@ -26,7 +26,7 @@ from bookcore.model import (
     WalletEntry,
 )
 from bookcore.money import ZERO
-from bookcore.ports import BookingMoney, ItemForCustomer, ItemOccupancy, WalletTotal
+from bookcore.ports import BookingMoney, ItemOccupancy, WalletTotal
 from bookcore.promos import PromoCode, PromoUsage
 
 
@@ -57,8 +57,6 @@ class InMemoryStore:
 
 
 class _InventoryRepository:
-    takes_row_locks = False  # one transaction at a time has the whole store
-
     def __init__(self, tables: _Tables) -> None:
         self._tables = tables
 
@@ -70,13 +68,6 @@ class _InventoryRepository:
     def get(self, item_id: str) -> InventoryItem | None:
         return self._tables.items.get(item_id)
 
-    def get_for_customer(self, item_id: str, customer_id: str) -> ItemForCustomer | None:
-        item = self._tables.items.get(item_id)
-        if item is None:
-            return None
-        return ItemForCustomer(item.unit_price, item.currency,
-                               self._tables.balances.get((customer_id, item.currency), ZERO))
-
     def take(self, item_id: str, quantity: int) -> bool:
         item = self._tables.items.get(item_id)
         if item is None or item.available < quantity:
@@ -84,18 +75,14 @@ class _InventoryRepository:
         self._tables.items[item_id] = item.model_copy(update={"available": item.available - quantity})
         return True
 
-    def take_for_customer(self, item_id: str, customer_id: str, quantity: int) -> ItemForCustomer | None:
-        return self.get_for_customer(item_id, customer_id) if self.take(item_id, quantity) else None
-
-    def release(self, item_id: str, quantity: int) -> None:
-        item = self._tables.items[item_id]
-        if item.available + quantity > item.capacity:
-            raise StorageError("release would exceed capacity", item_id=item_id, quantity=quantity)
-        self._tables.items[item_id] = item.model_copy(update={"available": item.available + quantity})
-
-    def release_many(self, units: Mapping[str, int]) -> None:
+    def release(self, units: Mapping[str, int]) -> None:
         for item_id in sorted(units):
-            self.release(item_id, units[item_id])
+            item = self._tables.items.get(item_id)
+            if item is None or item.available + units[item_id] > item.capacity:
+                raise StorageError("release would exceed capacity (or an item is missing)",
+                                   item_id=item_id, quantity=units[item_id])
+            self._tables.items[item_id] = item.model_copy(
+                update={"available": item.available + units[item_id]})
 
     def list(self) -> Sequence[InventoryItem]:
         return sorted(self._tables.items.values(), key=lambda item: item.id)
@@ -110,20 +97,8 @@ class _BookingRepository:
             raise AlreadyExists("a booking with this id exists", booking_id=booking.id)
         self._tables.bookings[booking.id] = booking
 
-    def add_taking(self, booking: Booking, unit_price: Decimal, currency: str) -> bool:
-        item = self._tables.items.get(booking.item_id)
-        if item is None or (item.unit_price, item.currency) != (unit_price, currency) \
-                or item.available < booking.quantity:
-            return False
-        self.add(booking)  # first: a taken id raises before any capacity is taken
-        self._tables.items[item.id] = item.model_copy(update={"available": item.available - booking.quantity})
-        return True
-
     def get(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
         return self._tables.bookings.get(booking_id)
-
-    def get_for_payment(self, booking_id: str, idempotency_key: str) -> tuple[Booking | None, Payment | None]:
-        return self._tables.bookings.get(booking_id), self._tables.payments.get(idempotency_key)
 
     def save(self, booking: Booking, *, expected_status: BookingStatus) -> bool:
         stored = self._tables.bookings.get(booking.id)
@@ -132,16 +107,21 @@ class _BookingRepository:
         self._tables.bookings[booking.id] = booking
         return True
 
-    def expire_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
+    def claim_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
         lapsed = sorted(
             (b for b in self._tables.bookings.values()
              if b.status is BookingStatus.HELD and b.expires_at <= now
              and (item_id is None or b.item_id == item_id)),
             key=lambda b: (b.expires_at, b.id),
-        )[:limit]
-        for booking in lapsed:
-            self._tables.bookings[booking.id] = booking.moved_to(BookingStatus.EXPIRED, now)
+        )[:max(limit, 0)]
         return [ExpiredHold(b.id, b.item_id, b.customer_id, b.quantity) for b in lapsed]
+
+    def mark_expired(self, booking_ids: Sequence[str], now: datetime) -> None:
+        for booking_id in booking_ids:
+            booking = self._tables.bookings[booking_id]
+            if booking.status is not BookingStatus.HELD:
+                raise StorageError("a claimed hold was no longer held", booking_id=booking_id)
+            self._tables.bookings[booking_id] = booking.moved_to(BookingStatus.EXPIRED, now)
 
     def count_lapsed(self, now: datetime) -> tuple[int, int]:
         lapsed = [b for b in self._tables.bookings.values()
@@ -166,7 +146,7 @@ class _WalletRepository:
     def __init__(self, tables: _Tables) -> None:
         self._tables = tables
 
-    def balance(self, customer_id: str, currency: str) -> Decimal:
+    def balance(self, customer_id: str, currency: str, *, for_update: bool = False) -> Decimal:
         return self._tables.balances.get((customer_id, currency), ZERO)
 
     def append(self, entry: WalletEntry) -> bool:
@@ -288,14 +268,7 @@ class InMemoryUnitOfWork:
     def __enter__(self) -> Self:
         self.store.lock.acquire()
         self.committed = False
-        self._working = self.store.tables.copy()
-        self.inventory = _InventoryRepository(self._working)
-        self.bookings = _BookingRepository(self._working)
-        self.wallets = _WalletRepository(self._working)
-        self.payments = _PaymentRepository(self._working)
-        self.refunds = _RefundRepository(self._working)
-        self.promos = _PromoRepository(self._working)
-        self.audit = _AuditQueries(self._working)
+        self._bind(self.store.tables.copy())
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -307,18 +280,19 @@ class InMemoryUnitOfWork:
         if self._working is None:
             raise StorageError("commit outside a transaction")
         self.store.tables = self._working
-        self._working = self._working.copy()
-        self._rebind()
+        self._bind(self._working.copy())
         self.committed = True
 
     def rollback(self) -> None:
         if self._working is not None:
-            self._working = self.store.tables.copy()
-            self._rebind()
+            self._bind(self.store.tables.copy())
 
-    def _rebind(self) -> None:
-        assert self._working is not None
-        for repo in (self.inventory, self.bookings, self.wallets, self.payments, self.refunds,
-                     self.promos, self.audit):
-            repo._tables = self._working
-
+    def _bind(self, working: _Tables) -> None:
+        self._working = working
+        self.inventory = _InventoryRepository(working)
+        self.bookings = _BookingRepository(working)
+        self.wallets = _WalletRepository(working)
+        self.payments = _PaymentRepository(working)
+        self.refunds = _RefundRepository(working)
+        self.promos = _PromoRepository(working)
+        self.audit = _AuditQueries(working)

@@ -27,7 +27,7 @@ from bookcore.pricing import pricing_from_snapshot
 from bookcore.promos import PromoCode, PromoKind
 
 
-def item_from(row: Mapping[str, Any]) -> InventoryItem:
+def item_from(row: Mapping[Any, Any]) -> InventoryItem:
     return InventoryItem.trusted(id=row["id"], name=row["name"], capacity=row["capacity"],
                                  available=row["available"],
                                  unit_price=quantize(row["unit_price"], row["currency"]),
@@ -46,7 +46,7 @@ def booking_values(booking: Booking) -> dict[str, Any]:
             "cancelled_at": booking.cancelled_at}
 
 
-def booking_from(row: Mapping[str, Any]) -> Booking:
+def booking_from(row: Mapping[Any, Any]) -> Booking:
     return Booking.trusted(id=row["id"], item_id=row["item_id"], customer_id=row["customer_id"],
                            quantity=row["quantity"], status=BookingStatus(row["status"]),
                            pricing=pricing_from_snapshot(row["pricing"]),
@@ -59,7 +59,7 @@ def entry_values(entry: WalletEntry) -> dict[str, Any]:
     return {**vars(entry), "kind": entry.kind.value}
 
 
-def entry_from(row: Mapping[str, Any]) -> WalletEntry:
+def entry_from(row: Mapping[Any, Any]) -> WalletEntry:
     return WalletEntry.trusted(id=row["id"], customer_id=row["customer_id"], currency=row["currency"],
                                kind=WalletEntryKind(row["kind"]),
                                amount=quantize(row["amount"], row["currency"]), reason=row["reason"],
@@ -74,7 +74,7 @@ def refund_values(refund: Refund) -> dict[str, Any]:
     return {**vars(refund), "mode": refund.mode.value}
 
 
-def payment_from(row: Mapping[str, Any]) -> Payment:
+def payment_from(row: Mapping[Any, Any]) -> Payment:
     currency = row["currency"]
     return Payment.trusted(id=row["id"], booking_id=row["booking_id"],
                            idempotency_key=row["idempotency_key"], fingerprint=row["fingerprint"],
@@ -85,7 +85,7 @@ def payment_from(row: Mapping[str, Any]) -> Payment:
                            created_at=row["created_at"])
 
 
-def refund_from(row: Mapping[str, Any]) -> Refund:
+def refund_from(row: Mapping[Any, Any]) -> Refund:
     currency = row["currency"]
     return Refund.trusted(id=row["id"], booking_id=row["booking_id"], payment_id=row["payment_id"],
                           currency=currency, to_wallet=quantize(row["to_wallet"], currency),
