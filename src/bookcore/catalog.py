@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bookcore.errors import InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import InventoryItem
 from bookcore.money import check_currency, parse_amount
@@ -30,6 +31,10 @@ def add_inventory_item(uow: UnitOfWork, *, item_id: str, name: str, capacity: in
 
 
 def add_promo_code(uow: UnitOfWork, promo: PromoCode) -> PromoCode:
+    """Store a promo code definition. ``AlreadyExists`` if the code is taken."""
+    if not isinstance(promo, PromoCode):
+        raise InvalidInput("promo must be a PromoCode", field="promo", value=promo)
+
     def work(uow: UnitOfWork, events: list[Event]) -> PromoCode:
         uow.promos.add(promo)
         events.append(event("PROMO_ADDED", code=promo.code, kind=promo.kind.value, value=promo.value))

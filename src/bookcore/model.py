@@ -14,15 +14,18 @@ from typing import NamedTuple
 
 from pydantic import AwareDatetime, field_validator, model_validator
 
+from bookcore.clock import ensure_utc
 from bookcore.errors import InvalidInput, InvalidTransition
 from bookcore.money import ZERO, StrictDecimal, check_currency, parse_amount
 from bookcore.pricing import Pricing
-from bookcore.values import FrozenModel, InputModel
+
+# check_id is imported from here by the services; it lives in values.py beside check_text.
+from bookcore.values import FrozenModel, InputModel, check_text
+from bookcore.values import check_id as check_id
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
 MAX_HOLD_TTL = timedelta(hours=24)
 MAX_CAPACITY = 1_000_000_000
-MAX_ID_LENGTH = 64
 
 
 def new_id() -> str:
@@ -30,19 +33,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def check_id(value: object, *, field: str) -> str:
-    """Ids are 1 to 64 printable characters without surrounding blanks."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH \
-            or not value.isprintable() or value != value.strip():
-        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} printable characters",
-                           field=field, value=value)
-    return value
-
-
 def check_hold_ttl(ttl: object) -> timedelta:
     if not isinstance(ttl, timedelta) or not timedelta(0) < ttl <= MAX_HOLD_TTL:
         raise InvalidInput(f"hold_ttl must be a timedelta above zero and at most {MAX_HOLD_TTL}",
-                           value=ttl)
+                           field="hold_ttl", value=ttl)
     return ttl
 
 
@@ -93,6 +87,16 @@ class InventoryItem(InputModel):
     @classmethod
     def _id(cls, value: str) -> str:
         return check_id(value, field="item_id")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_text(value, field="name")
+
+    @field_validator("starts_at")
+    @classmethod
+    def _starts_at(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else ensure_utc(value, field="starts_at")
 
     @model_validator(mode="after")
     def _consistent(self) -> InventoryItem:
@@ -239,6 +243,11 @@ class Actor(InputModel):
 
     id: str
     is_staff: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return check_id(value, field="actor")
 
     @classmethod
     def customer(cls, customer_id: str) -> Actor:

@@ -43,11 +43,11 @@ HUNDRED = Decimal(100)
 ZEROS: dict[str, Decimal] = {code: round_half_up(ZERO, step) for code, step in _QUANTUM.items()}
 
 
-def check_currency(currency: object) -> str:
+def check_currency(currency: object, *, field: str = "currency") -> str:
     """Return the currency code if bookcore knows it, else raise ``UnknownCurrency``."""
     if not isinstance(currency, str) or currency not in _QUANTUM:
         raise UnknownCurrency("unknown currency code; use an ISO 4217 code such as 'EUR'",
-                              currency=currency)
+                              field=field, currency=currency)
     return currency
 
 
@@ -62,7 +62,13 @@ def quantum(currency: str) -> Decimal:
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round a computed amount to the currency's minor unit, half up."""
-    return round_half_up(amount, quantum(currency))
+    step = quantum(currency)
+    if type(amount) is not Decimal or not amount.is_finite():
+        amount = to_decimal(amount)
+    try:
+        return round_half_up(amount, step)
+    except InvalidOperation:  # more than the context's 28 digits once rounded
+        raise InvalidAmount("amount has too many digits", field="amount", value=amount) from None
 
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
@@ -122,10 +128,10 @@ def parse_percent(value: object, *, field: str = "percent") -> Decimal:
     return number if number else number.copy_abs()
 
 
-def same_currency(expected: str, actual: str, *, what: str) -> None:
+def same_currency(expected: str, actual: str, *, what: str, field: str = "currency") -> None:
     if expected != actual:
         raise CurrencyMismatch(f"{what} is in {actual}, expected {expected}",
-                               expected=expected, actual=actual)
+                               field=field, expected=expected, actual=actual)
 
 
 def _to_decimal(value: Any) -> Decimal:

@@ -8,12 +8,12 @@ rounded half up to the currency's minor unit as it is computed, so the lines alw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from pydantic import AwareDatetime, computed_field, model_validator
+from pydantic import AwareDatetime, computed_field, field_validator, model_validator
 
 from bookcore.clock import ensure_utc
 from bookcore.errors import InvalidAmount, InvalidInput
@@ -39,7 +39,7 @@ from bookcore.promos import (
     normalize_code,
     refusal_for,
 )
-from bookcore.values import FrozenModel, InputModel
+from bookcore.values import FrozenModel, InputModel, check_text
 
 MAX_QUANTITY = 10_000
 
@@ -64,6 +64,11 @@ class Fee(InputModel):
     value: StrictDecimal
     currency: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return check_text(name, field="name")
+
     @model_validator(mode="after")
     def _consistent(self) -> Fee:
         if self.kind is FeeKind.PERCENTAGE:
@@ -80,6 +85,11 @@ class Charges(InputModel):
 
     fees: tuple[Fee, ...] = ()
     tax_percent: StrictDecimal = ZERO
+
+    @field_validator("tax_percent")
+    @classmethod
+    def _tax_percent(cls, percent: Decimal) -> Decimal:
+        return parse_percent(percent, field="tax_percent")
 
 
 NO_CHARGES = Charges()
@@ -132,10 +142,34 @@ def pricing_from_snapshot(text: str | bytes) -> Pricing:
 
 def check_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise InvalidInput("quantity must be an int", value=quantity)
+        raise InvalidInput("quantity must be an int", field="quantity", value=quantity)
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", value=quantity)
+        raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity",
+                           value=quantity)
     return quantity
+
+
+def check_fees(fees: object) -> Sequence[Fee]:
+    if isinstance(fees, str | bytes) or not isinstance(fees, Sequence) \
+            or not all(isinstance(fee, Fee) for fee in fees):
+        raise InvalidInput("fees must be a sequence of Fee", field="fees", value=fees)
+    return fees
+
+
+def check_charges(charges: object) -> Charges:
+    if not isinstance(charges, Charges):
+        raise InvalidInput("charges must be a Charges", field="charges", value=charges)
+    return charges
+
+
+def check_promo_request(promo_code: object, promo: object, promo_usage: object) -> None:
+    """What the customer typed (text or None), the definition found for it and its usage."""
+    if promo_code is not None:
+        check_text(promo_code, field="promo_code")
+    if promo is not None and not isinstance(promo, PromoCode):
+        raise InvalidInput("promo must be a PromoCode or None", field="promo", value=promo)
+    if not isinstance(promo_usage, PromoUsage):
+        raise InvalidInput("promo_usage must be a PromoUsage", field="promo_usage", value=promo_usage)
 
 
 def _fee_lines(fees: Sequence[Fee], base: Decimal, currency: str,
@@ -148,7 +182,7 @@ def _fee_lines(fees: Sequence[Fee], base: Decimal, currency: str,
             amount = round_half_up(base * fee.value / HUNDRED, step)
         else:
             if fee.currency != currency:
-                same_currency(currency, fee.currency or "", what=f"fee {fee.name}")
+                same_currency(currency, fee.currency or "", what=f"fee {fee.name}", field="fees")
             amount = round_half_up(fee.value, step)
         lines.append(FeeLine(fee.name, amount))
         total += amount
@@ -176,9 +210,9 @@ def calculate_pricing(
     """
     step = quantum(currency)
     zero = ZEROS[currency]  # known: quantum() refused any other code
-    # The type checks inline the common case: a quote is priced many thousand times a second.
-    if type(now) is not datetime or now.tzinfo is not UTC:
-        now = ensure_utc(now)
+    now = ensure_utc(now)
+    check_promo_request(promo_code, promo, promo_usage)
+    fees = check_fees(fees)
     price = parse_amount(unit_price, currency, field="unit_price")
     count = check_quantity(quantity)
     tax_rate = parse_percent(tax_percent, field="tax_percent")
@@ -186,7 +220,8 @@ def calculate_pricing(
 
     subtotal = price * count  # exact: a quantized price times an int keeps its exponent
     if subtotal > MAX_AMOUNT:
-        raise InvalidAmount("subtotal exceeds the largest supported amount", subtotal=subtotal)
+        raise InvalidAmount("subtotal exceeds the largest supported amount", field="subtotal",
+                            value=subtotal, maximum=MAX_AMOUNT)
     discount, applied_code, refusal = zero, None, None
     if promo_code is not None:
         if promo is None or promo.code != normalize_code(promo_code):
@@ -202,6 +237,9 @@ def calculate_pricing(
     fee_lines, fee_total = _fee_lines(fees, net, currency, step) if fees else ((), zero)
     tax = round_half_up((net + fee_total) * tax_rate / HUNDRED, step)
     total = net + fee_total + tax
+    if total > MAX_AMOUNT:  # such a hold could never be paid: no amount above it is accepted
+        raise InvalidAmount("total exceeds the largest supported amount", field="total_amount",
+                            value=total, maximum=MAX_AMOUNT)
     wallet_applied = min(balance, total)
 
     return Pricing.trusted(**{

@@ -8,6 +8,29 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bookcore.errors import InvalidInput
 
+MAX_ID_LENGTH = 64
+
+
+def check_id(value: object, *, field: str) -> str:
+    """Ids are 1 to 64 printable characters without surrounding blanks."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH \
+            or not value.isprintable() or value != value.strip():
+        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} printable characters",
+                           field=field, value=value)
+    return value
+
+
+def check_text(value: object, *, field: str) -> str:
+    """Free text (a name, a reason, a code as typed) is a str that UTF-8 can encode: a lone
+    surrogate could be neither stored nor logged."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field, value=value)
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} is not valid Unicode text", field=field, value=value) from None
+    return value
+
 
 class FrozenModel(BaseModel):
     """An immutable pydantic model whose validation failures are ``InvalidInput``, not pydantic's."""
@@ -22,7 +45,9 @@ class FrozenModel(BaseModel):
                 f"{'.'.join(str(part) for part in issue['loc']) or 'value'}: {issue['msg']}"
                 for issue in error.errors()
             )
-            raise InvalidInput(f"invalid {type(self).__name__}: {problems}") from None
+            first = ".".join(str(part) for part in error.errors()[0]["loc"])
+            raise InvalidInput(f"invalid {type(self).__name__}: {problems}",
+                               field=first or type(self).__name__) from None
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
