@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bookcore.errors import InvalidInput
 from bookcore.logs import Event, event
-from bookcore.model import InventoryItem
+from bookcore.model import InventoryItem, check_id
 from bookcore.money import check_currency, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.promos import PromoCode
@@ -17,6 +17,7 @@ def add_inventory_item(uow: UnitOfWork, *, item_id: str, name: str, capacity: in
                        unit_price: object, currency: str,
                        starts_at: datetime | None = None) -> InventoryItem:
     """Create a bookable item with all of its capacity free. ``AlreadyExists`` if the id is taken."""
+    check_id(item_id, field="item_id")
     price = parse_amount(unit_price, check_currency(currency), field="unit_price")
     item = InventoryItem(id=item_id, name=name, capacity=capacity, available=capacity,
                          unit_price=price, currency=currency, starts_at=starts_at)

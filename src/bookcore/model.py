@@ -247,7 +247,7 @@ class Actor(InputModel):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        return check_id(value, field="actor")
+        return check_id(value, field="id")
 
     @classmethod
     def customer(cls, customer_id: str) -> Actor:

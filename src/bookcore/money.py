@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 
-from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+from bookcore.errors import CurrencyMismatch, InvalidAmount, InvalidInput, UnknownCurrency
 
 #: Minor-unit exponent of each supported currency (ISO 4217).
 MINOR_UNITS: dict[str, int] = {
@@ -55,7 +55,7 @@ def quantum(currency: str) -> Decimal:
     """The currency's smallest unit, e.g. ``Decimal('0.01')`` for EUR."""
     try:
         return _QUANTUM[currency]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable "currency"
         check_currency(currency)
         raise  # pragma: no cover - check_currency always raises here
 
@@ -104,6 +104,8 @@ def parse_amount(value: object, currency: str, *, field: str = "amount",
     if step is None:
         check_currency(currency)
         raise AssertionError("unreachable")  # pragma: no cover
+    if type(allow_zero) is not bool:
+        raise InvalidInput("allow_zero must be a bool", field="allow_zero", value=allow_zero)
     # Hot path: pricing validates several amounts per quote; a finite Decimal skips the parsing.
     number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
     if number < 0 or (not allow_zero and number == 0):
@@ -134,8 +136,8 @@ def same_currency(expected: str, actual: str, *, what: str, field: str = "curren
                                field=field, expected=expected, actual=actual)
 
 
-def _to_decimal(value: Any) -> Decimal:
-    return to_decimal(value, field="value")
+def _to_decimal(value: Any, info: ValidationInfo) -> Decimal:
+    return to_decimal(value, field=info.field_name or "value")
 
 
 #: A Decimal field in a pydantic model: accepts Decimal, int or numeric strings; refuses floats,
