@@ -34,6 +34,7 @@ from bookcore import (
     ExpiryResult,
     Fee,
     FeeKind,
+    InvalidAmount,
     InvalidInput,
     InventoryItem,
     ManualClock,
@@ -47,6 +48,7 @@ from bookcore import (
     UnitOfWork,
     Violation,
 )
+from bookcore.clock import LATEST
 from tests.conftest import START
 from tests.world import World
 
@@ -339,3 +341,69 @@ def test_valid_arguments_are_accepted(case: Case, shop: Shop) -> None:
 @pytest.mark.parametrize("uow", ["memory"], indirect=True)
 def test_valid_pure_arguments_are_accepted(case: Case, shop: Shop) -> None:
     case.call(**case.good(shop))
+
+
+# ---- what the fuzzing found, as specifications on every backend ---------------------------------
+
+def test_text_with_a_lone_surrogate_is_refused_in_every_text_argument(shop: Shop) -> None:
+    """UTF-8 cannot encode it, so no database could store it and no log line could carry it."""
+    for case in SERVICES:
+        for name, value in case.good(shop).items():
+            if isinstance(value, str):
+                before = _snapshot(shop.uow)
+                with pytest.raises(InvalidInput) as refused:
+                    case.call(shop.uow, **case.good(shop) | {name: "room\udfff"})
+                assert refused.value.details["field"] == name
+                assert _snapshot(shop.uow) == before
+
+
+def test_a_hold_whose_total_passes_max_amount_is_never_created(shop: Shop) -> None:
+    bookcore.add_inventory_item(shop.uow, item_id="palace", name="Palace", capacity=1,
+                                unit_price=MAX_AMOUNT, currency="INR")
+    billion = Fee(name="fee", kind=FeeKind.FIXED, value=Decimal("1000000000"), currency="INR")
+    before = _snapshot(shop.uow)
+    for item_id, charges in [("palace", Charges(tax_percent=Decimal("18"))),
+                             ("room-101", Charges(fees=(billion,) * 1001))]:
+        with pytest.raises(InvalidAmount) as refused:
+            bookcore.place_hold(shop.uow, item_id=item_id, customer_id="carol", quantity=1,
+                                clock=shop.clock, charges=charges)
+        assert refused.value.details["field"] == "total_amount"
+    assert _snapshot(shop.uow) == before
+
+
+def test_a_credit_taking_a_wallet_past_max_amount_is_refused(shop: Shop) -> None:
+    def credit(amount: Decimal) -> Decimal:
+        return bookcore.credit_wallet(shop.uow, customer_id="dave", amount=amount, currency="INR",
+                                      reason="top-up", clock=shop.clock)
+
+    assert credit(MAX_AMOUNT - 1) == MAX_AMOUNT - 1
+    assert credit(Decimal(1)) == MAX_AMOUNT
+    with pytest.raises(InvalidAmount) as refused:
+        credit(Decimal("0.01"))
+    assert refused.value.details["field"] == "amount"
+    assert bookcore.wallet_balance(shop.uow, customer_id="dave", currency="INR") == MAX_AMOUNT
+
+
+@pytest.mark.parametrize("moment", [datetime(9999, 12, 31, tzinfo=UTC), datetime.max.replace(tzinfo=UTC),
+                                    datetime(1, 1, 1, tzinfo=UTC), datetime(999, 12, 31, tzinfo=UTC)])
+def test_a_clock_at_the_ends_of_the_calendar_is_refused(shop: Shop, moment: datetime) -> None:
+    before = _snapshot(shop.uow)
+    with pytest.raises(InvalidInput) as refused:
+        bookcore.place_hold(shop.uow, item_id="room-101", customer_id="carol", quantity=1,
+                            clock=FixedClock(moment), hold_ttl=timedelta(hours=24))
+    assert refused.value.details["field"] == "clock"
+    with pytest.raises(InvalidInput):
+        bookcore.audit(shop.uow, clock=FixedClock(moment))
+    assert _snapshot(shop.uow) == before
+
+
+def test_the_last_moment_bookcore_works_with_still_holds_for_a_day() -> None:
+    clock = ManualClock(LATEST)
+    with pytest.raises(InvalidInput):
+        clock.advance(timedelta(microseconds=1))
+    uow = bookcore.InMemoryUnitOfWork()
+    bookcore.add_inventory_item(uow, item_id="room", name="Room", capacity=1,
+                                unit_price=Decimal("1.00"), currency="INR")
+    held = bookcore.place_hold(uow, item_id="room", customer_id="carol", quantity=1, clock=clock,
+                               hold_ttl=timedelta(hours=24)).booking
+    assert held.expires_at == LATEST + timedelta(hours=24)
