@@ -150,9 +150,12 @@ def check_quantity(quantity: object) -> int:
 
 
 def check_fees(fees: object) -> Sequence[Fee]:
-    if isinstance(fees, str | bytes) or not isinstance(fees, Sequence) \
-            or not all(isinstance(fee, Fee) for fee in fees):
-        raise InvalidInput("fees must be a sequence of Fee", field="fees", value=fees)
+    """A tuple or list of ``Fee``."""
+    if not isinstance(fees, tuple | list):
+        raise InvalidInput("fees must be a tuple or list of Fee", field="fees", value=fees)
+    for fee in fees:
+        if not isinstance(fee, Fee):
+            raise InvalidInput("fees must be a tuple or list of Fee", field="fees", value=fee)
     return fees
 
 
