@@ -21,14 +21,17 @@ def check_id(value: object, *, field: str) -> str:
 
 
 def check_text(value: object, *, field: str) -> str:
-    """Free text (a name, a reason, a code as typed) is a str that UTF-8 can encode: a lone
-    surrogate could be neither stored nor logged."""
+    """Free text (a name, a reason, a code as typed) is a str that every backend can store: UTF-8
+    must encode it (a lone surrogate cannot be stored or logged) and it has no NUL (PostgreSQL
+    refuses one in text)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string", field=field, value=value)
     try:
         value.encode()
     except UnicodeEncodeError:
         raise InvalidInput(f"{field} is not valid Unicode text", field=field, value=value) from None
+    if "\x00" in value:
+        raise InvalidInput(f"{field} must not contain a NUL character", field=field, value=value)
     return value
 
 
