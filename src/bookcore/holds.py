@@ -26,14 +26,7 @@ from bookcore.model import (
     new_id,
 )
 from bookcore.ports import ItemForCustomer, UnitOfWork
-from bookcore.pricing import (
-    NO_CHARGES,
-    Charges,
-    Pricing,
-    calculate_pricing,
-    check_charges,
-    check_quantity,
-)
+from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_charges, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
 from bookcore.transactions import in_transaction, read
 from bookcore.values import FrozenModel, check_text
