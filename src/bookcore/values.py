@@ -1,4 +1,5 @@
-"""The base of bookcore's immutable value objects."""
+"""The base of bookcore's immutable value objects, and the checks of the plain values in them
+(ids, free text)."""
 
 from __future__ import annotations
 
