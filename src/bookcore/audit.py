@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bookcore.clock import Clock, ensure_utc
+from bookcore.clock import EARLIEST, Clock, now_from
+from bookcore.errors import InvalidInput
 from bookcore.model import BookingStatus
 from bookcore.ports import BookingMoney, ItemOccupancy, UnitOfWork, WalletTotal
 from bookcore.transactions import read
@@ -35,7 +36,10 @@ class AuditReport(FrozenModel):
 def audit(uow: UnitOfWork, *, clock: Clock,
           sweep_interval: timedelta = DEFAULT_SWEEP_INTERVAL) -> AuditReport:
     """Every invariant violation in the store, each named by its rule."""
-    now = ensure_utc(clock.now())
+    now = now_from(clock)
+    if not isinstance(sweep_interval, timedelta) or not timedelta(0) <= sweep_interval <= now - EARLIEST:
+        raise InvalidInput(f"sweep_interval must be a timedelta from 0 to {now - EARLIEST}",
+                           field="sweep_interval", value=sweep_interval)
     found: list[Violation] = []
 
     def query(uow: UnitOfWork) -> tuple[Sequence[ItemOccupancy], Sequence[WalletTotal],

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pydantic import field_validator
 
-from bookcore.clock import Clock, ensure_utc
-from bookcore.errors import BookingNotFound, NotAuthorized, StorageError
+from bookcore.clock import Clock, now_from
+from bookcore.errors import BookingNotFound, InvalidInput, NotAuthorized, StorageError
 from bookcore.logs import Event, event
 from bookcore.model import (
     Actor,
@@ -89,8 +89,12 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
     execute. Cancelling again raises ``InvalidTransition`` and refunds nothing.
     """
     check_id(booking_id, field="booking_id")
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor must be an Actor", field="actor", value=actor)
     refund_mode = check_refund_mode(refund_mode, field="refund_mode")
-    now = ensure_utc(clock.now())
+    if not isinstance(policy, RefundPolicy):
+        raise InvalidInput("policy must be a RefundPolicy", field="policy", value=policy)
+    now = now_from(clock)
 
     def work(uow: UnitOfWork, events: list[Event]) -> CancellationResult:
         booking = uow.bookings.get(booking_id, for_update=True)

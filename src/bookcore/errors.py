@@ -27,7 +27,10 @@ class BookcoreError(Exception):
 
 
 class InvalidInput(BookcoreError):
-    """A value given to bookcore is malformed (wrong type, out of range, naive datetime, ...)."""
+    """A value given to bookcore is malformed (wrong type, out of range, naive datetime, ...).
+
+    ``details["field"]`` names the argument or field that was refused.
+    """
 
     code = "invalid_input"
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bookcore.clock import Clock, ensure_utc
+from bookcore.clock import Clock, ensure_utc, now_from
 from bookcore.errors import IdempotencyConflict, InsufficientInventory, InvalidInput, InventoryItemNotFound
 from bookcore.logs import Event, event
 from bookcore.model import (
@@ -27,10 +27,10 @@ from bookcore.model import (
     new_id,
 )
 from bookcore.ports import UnitOfWork
-from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_quantity
+from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_charges, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
 from bookcore.transactions import in_transaction, read
-from bookcore.values import FrozenModel
+from bookcore.values import FrozenModel, check_text
 
 DEFAULT_BATCH_SIZE = 500
 #: Lapsed holds reclaimed at most per item when a hold finds it short; the sweeper does the rest.
@@ -55,10 +55,23 @@ class ExpiryResult(FrozenModel):
 
 def seconds_left(booking: Booking, now: datetime) -> int:
     """Whole seconds until the hold lapses, from the stored ``expires_at``; 0 once it has."""
+    if not isinstance(booking, Booking):
+        raise InvalidInput("booking must be a Booking", field="booking", value=booking)
+    now = ensure_utc(now)
     if booking.status is not BookingStatus.HELD:
         return 0
-    remaining = (booking.expires_at - ensure_utc(now)).total_seconds()
+    remaining = (booking.expires_at - now).total_seconds()
     return max(0, math.ceil(remaining))
+
+
+def _check_request(*, item_id: object, customer_id: object, quantity: object,
+                   promo_code: object, charges: object) -> None:
+    check_id(item_id, field="item_id")
+    check_id(customer_id, field="customer_id")
+    check_quantity(quantity)
+    if promo_code is not None:
+        check_text(promo_code, field="promo_code")
+    check_charges(charges)
 
 
 def _item(uow: UnitOfWork, item_id: str) -> InventoryItem:
@@ -87,10 +100,9 @@ def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: 
 def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
           promo_code: str | None = None, charges: Charges = NO_CHARGES) -> Pricing:
     """Price a prospective booking exactly as ``place_hold`` would, without holding anything."""
-    check_id(customer_id, field="customer_id")
-    now = ensure_utc(clock.now())
-
-    check_id(item_id, field="item_id")
+    _check_request(item_id=item_id, customer_id=customer_id, quantity=quantity,
+                   promo_code=promo_code, charges=charges)
+    now = now_from(clock)
 
     def query(uow: UnitOfWork) -> Pricing:
         return _price(uow, item=_item(uow, item_id), customer_id=customer_id, quantity=quantity,
@@ -126,13 +138,13 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     (outcome ``exists``); the same id for a different request raises ``IdempotencyConflict``.
     Raises ``InsufficientInventory`` when the item cannot cover ``quantity``.
     """
-    check_id(item_id, field="item_id")
-    check_id(customer_id, field="customer_id")
+    # Before the statement that takes capacity binds any of them.
+    _check_request(item_id=item_id, customer_id=customer_id, quantity=quantity,
+                   promo_code=promo_code, charges=charges)
     check_hold_ttl(hold_ttl)
     if booking_id is not None:
         check_id(booking_id, field="booking_id")
-    check_quantity(quantity)  # before the statement that takes capacity binds it
-    now = ensure_utc(clock.now())
+    now = now_from(clock)
 
     def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
         if booking_id is not None and (existing := uow.bookings.get(booking_id)) is not None:
@@ -183,8 +195,15 @@ def expire_holds(uow: UnitOfWork, *, clock: Clock, batch_size: int = DEFAULT_BAT
     ``on_batch(expired, released)`` is called after each committed batch (for progress output).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 100_000:
-        raise InvalidInput("batch_size must be an int from 1 to 100000", value=batch_size)
-    now = ensure_utc(clock.now())
+        raise InvalidInput("batch_size must be an int from 1 to 100000", field="batch_size",
+                           value=batch_size)
+    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, int)
+                                    or max_batches < 0):
+        raise InvalidInput("max_batches must be None or an int of at least 0", field="max_batches",
+                           value=max_batches)
+    if on_batch is not None and not callable(on_batch):
+        raise InvalidInput("on_batch must be None or a callable", field="on_batch", value=on_batch)
+    now = now_from(clock)
     expired_total = released_total = batches = 0
 
     def one_batch(uow: UnitOfWork, events: list[Event]) -> tuple[int, int]:

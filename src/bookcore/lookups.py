@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bookcore.clock import ensure_utc
 from bookcore.errors import BookingNotFound, InventoryItemNotFound
 from bookcore.holds import seconds_left
 from bookcore.model import Booking, InventoryItem, Payment, Refund, check_id
@@ -24,6 +25,7 @@ class BookingDetails(FrozenModel):
 def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> BookingDetails:
     """Everything known about one booking; ``BookingNotFound`` if there is no such booking."""
     check_id(booking_id, field="booking_id")
+    now = ensure_utc(now)
 
     def query(uow: UnitOfWork) -> BookingDetails:
         booking = uow.bookings.get(booking_id)

@@ -5,7 +5,7 @@ Plain immutable values and rules; nothing here knows about a database.
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,41 +14,29 @@ from typing import NamedTuple
 
 from pydantic import AwareDatetime, field_validator, model_validator
 
+from bookcore.clock import ensure_utc
 from bookcore.errors import InvalidInput, InvalidTransition
 from bookcore.money import ZERO, StrictDecimal, check_currency, parse_amount
 from bookcore.pricing import Pricing
-from bookcore.values import FrozenModel, InputModel
+
+# check_id is imported from here by the services; it lives in values.py beside check_text.
+from bookcore.values import FrozenModel, InputModel, check_text
+from bookcore.values import check_id as check_id
 
 DEFAULT_HOLD_TTL = timedelta(minutes=10)
 MAX_HOLD_TTL = timedelta(hours=24)
 MAX_CAPACITY = 1_000_000_000
-MAX_ID_LENGTH = 64
-
-
-#: uuid4's layout: version nibble 4, variant bits 10 (RFC 9562), everything else random.
-_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_UUID4_SET = (0x4 << 76) | (0x2 << 62)
 
 
 def new_id() -> str:
-    """A random id, the hex of a version-4 UUID, built without a ``uuid.UUID`` object (a quarter
-    of the cost, on every hold and payment)."""
-    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
-
-
-def check_id(value: object, *, field: str) -> str:
-    """Ids are 1 to 64 printable characters without surrounding blanks."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH \
-            or not value.isprintable() or value != value.strip():
-        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} printable characters",
-                           field=field, value=value)
-    return value
+    """A random id: the hex of a version-4 UUID."""
+    return uuid.uuid4().hex
 
 
 def check_hold_ttl(ttl: object) -> timedelta:
     if not isinstance(ttl, timedelta) or not timedelta(0) < ttl <= MAX_HOLD_TTL:
         raise InvalidInput(f"hold_ttl must be a timedelta above zero and at most {MAX_HOLD_TTL}",
-                           value=ttl)
+                           field="hold_ttl", value=ttl)
     return ttl
 
 
@@ -100,6 +88,16 @@ class InventoryItem(InputModel):
     def _id(cls, value: str) -> str:
         return check_id(value, field="item_id")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_text(value, field="name")
+
+    @field_validator("starts_at")
+    @classmethod
+    def _starts_at(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else ensure_utc(value, field="starts_at")
+
     @model_validator(mode="after")
     def _consistent(self) -> InventoryItem:
         check_currency(self.currency)
@@ -139,7 +137,7 @@ class Booking(FrozenModel):
     def moved_to(self, target: BookingStatus, at: datetime) -> Booking:
         check_transition(self.id, self.status, target)
         # A copy of a valid booking with a checked transition: nothing in it needs validating again.
-        return type(self).trusted(**{**self.__dict__, "status": target, _STAMPS[target]: at})
+        return self.model_copy(update={"status": target, _STAMPS[target]: at})
 
 
 class ExpiredHold(NamedTuple):
@@ -245,6 +243,11 @@ class Actor(InputModel):
 
     id: str
     is_staff: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return check_id(value, field="id")
 
     @classmethod
     def customer(cls, customer_id: str) -> Actor:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 
-from bookcore.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+from bookcore.errors import CurrencyMismatch, InvalidAmount, InvalidInput, UnknownCurrency
 
 #: Minor-unit exponent of each supported currency (ISO 4217).
 MINOR_UNITS: dict[str, int] = {
@@ -43,11 +43,11 @@ HUNDRED = Decimal(100)
 ZEROS: dict[str, Decimal] = {code: round_half_up(ZERO, step) for code, step in _QUANTUM.items()}
 
 
-def check_currency(currency: object) -> str:
+def check_currency(currency: object, *, field: str = "currency") -> str:
     """Return the currency code if bookcore knows it, else raise ``UnknownCurrency``."""
     if not isinstance(currency, str) or currency not in _QUANTUM:
         raise UnknownCurrency("unknown currency code; use an ISO 4217 code such as 'EUR'",
-                              currency=currency)
+                              field=field, currency=currency)
     return currency
 
 
@@ -55,14 +55,20 @@ def quantum(currency: str) -> Decimal:
     """The currency's smallest unit, e.g. ``Decimal('0.01')`` for EUR."""
     try:
         return _QUANTUM[currency]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable "currency"
         check_currency(currency)
         raise  # pragma: no cover - check_currency always raises here
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round a computed amount to the currency's minor unit, half up."""
-    return round_half_up(amount, quantum(currency))
+    step = quantum(currency)
+    if type(amount) is not Decimal or not amount.is_finite():
+        amount = to_decimal(amount)
+    try:
+        return round_half_up(amount, step)
+    except InvalidOperation:  # more than the context's 28 digits once rounded
+        raise InvalidAmount("amount has too many digits", field="amount", value=amount) from None
 
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
@@ -98,6 +104,8 @@ def parse_amount(value: object, currency: str, *, field: str = "amount",
     if step is None:
         check_currency(currency)
         raise AssertionError("unreachable")  # pragma: no cover
+    if type(allow_zero) is not bool:
+        raise InvalidInput("allow_zero must be a bool", field="allow_zero", value=allow_zero)
     # Hot path: pricing validates several amounts per quote; a finite Decimal skips the parsing.
     number = value if type(value) is Decimal and value.is_finite() else to_decimal(value, field=field)
     if number < 0 or (not allow_zero and number == 0):
@@ -122,14 +130,14 @@ def parse_percent(value: object, *, field: str = "percent") -> Decimal:
     return number if number else number.copy_abs()
 
 
-def same_currency(expected: str, actual: str, *, what: str) -> None:
+def same_currency(expected: str, actual: str, *, what: str, field: str = "currency") -> None:
     if expected != actual:
         raise CurrencyMismatch(f"{what} is in {actual}, expected {expected}",
-                               expected=expected, actual=actual)
+                               field=field, expected=expected, actual=actual)
 
 
-def _to_decimal(value: Any) -> Decimal:
-    return to_decimal(value, field="value")
+def _to_decimal(value: Any, info: ValidationInfo) -> Decimal:
+    return to_decimal(value, field=info.field_name or "value")
 
 
 #: A Decimal field in a pydantic model: accepts Decimal, int or numeric strings; refuses floats,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from bookcore.clock import Clock, ensure_utc
+from bookcore.clock import Clock, now_from
 from bookcore.errors import (
     BookingNotFound,
     HoldExpired,
@@ -66,7 +66,7 @@ def _check_key(key: object) -> str:
             or key != key.strip():
         raise InvalidInput(f"idempotency_key must be 1 to {MAX_KEY_LENGTH} printable characters "
                            "without surrounding blanks",
-                           value=key)
+                           field="idempotency_key", value=key)
     return key
 
 
@@ -93,10 +93,11 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     if gateway_reference is not None:
         check_id(gateway_reference, field="gateway_reference")
     if type(accept_late_payment) is not bool:
-        raise InvalidInput("accept_late_payment must be a bool", value=accept_late_payment)
+        raise InvalidInput("accept_late_payment must be a bool", field="accept_late_payment",
+                           value=accept_late_payment)
     unplaced_to = check_refund_mode(unplaced_money_to, field="unplaced_money_to")
     fingerprint = _fingerprint(booking_id, currency, gateway, gateway_reference)
-    now = ensure_utc(clock.now())
+    now = now_from(clock)
 
     def work(uow: UnitOfWork, events: list[Event]) -> PaymentResult:
         # The booking's lock first, then the key: a call with this key that committed while we

@@ -115,21 +115,16 @@ def refusal_for(promo: PromoCode, *, subtotal: Decimal, currency: str, now: date
     return None
 
 
-# Read once: on Python 3.11 a member read from its enum class costs 180 ns on every quote.
-_PERCENTAGE_PROMO = PromoKind.PERCENTAGE
-
-
 def discount_for(promo: PromoCode, *, subtotal: Decimal, step: Decimal) -> Decimal:
     """The discount an applicable code gives: rounded half up, capped, never above the subtotal.
 
     ``step`` is the currency's minor unit; the code's own amounts were validated when it was built.
     """
-    if promo.kind is _PERCENTAGE_PROMO:
+    if promo.kind is PromoKind.PERCENTAGE:
         discount = round_half_up(subtotal * promo.value / HUNDRED, step)
     else:
         discount = round_half_up(promo.value, step)
     cap = promo.max_discount
     if cap is not None and cap < discount:
         discount = round_half_up(cap, step)
-    # Not min(): its call costs four times the comparison, on every discounted quote.
-    return discount if discount <= subtotal else subtotal
+    return min(discount, subtotal)

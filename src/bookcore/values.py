@@ -1,29 +1,39 @@
-"""The base of bookcore's immutable value objects."""
+"""The base of bookcore's immutable value objects, and the checks of the plain values in them
+(ids, free text)."""
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bookcore.errors import InvalidInput
 
-_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
+MAX_ID_LENGTH = 64
 
 
-def _every_field(model: type[BaseModel]) -> set[str]:
-    fields = _EVERY_FIELD.get(model)
-    if fields is None:
-        fields = _EVERY_FIELD[model] = set(model.__pydantic_fields__)
-    return fields
+def check_id(value: object, *, field: str) -> str:
+    """Ids are 1 to 64 printable characters without surrounding blanks."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH \
+            or not value.isprintable() or value != value.strip():
+        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} printable characters",
+                           field=field, value=value)
+    return value
 
 
-# BaseModel's own slot descriptors: setting through them skips the frozen model's __setattr__
-# and the attribute lookup of object.__setattr__, about half the cost of building a trusted model.
-_set_instance_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+def check_text(value: object, *, field: str) -> str:
+    """Free text (a name, a reason, a code as typed) is a str that every backend can store: UTF-8
+    must encode it (a lone surrogate cannot be stored or logged) and it has no NUL (PostgreSQL
+    refuses one in text)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field, value=value)
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} is not valid Unicode text", field=field, value=value) from None
+    if "\x00" in value:
+        raise InvalidInput(f"{field} must not contain a NUL character", field=field, value=value)
+    return value
 
 
 class FrozenModel(BaseModel):
@@ -39,29 +49,16 @@ class FrozenModel(BaseModel):
                 f"{'.'.join(str(part) for part in issue['loc']) or 'value'}: {issue['msg']}"
                 for issue in error.errors()
             )
-            raise InvalidInput(f"invalid {type(self).__name__}: {problems}") from None
+            first = ".".join(str(part) for part in error.errors()[0]["loc"])
+            raise InvalidInput(f"invalid {type(self).__name__}: {problems}",
+                               field=first or type(self).__name__) from None
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
-        """Build from every field's value, computed by bookcore itself and valid by construction."""
-        return cls.trusted_dict(values)
-
-    @classmethod
-    def trusted_dict(cls, values: dict[str, Any]) -> Self:
-        """``trusted`` for a dict of every field's value, which becomes the instance's own.
-
-        Skips validation on hot paths (a quote is priced many thousand times a second); what
-        pydantic's ``model_construct`` does, without its per-field loops. Taking the dict itself
-        spares the hottest callers building a keyword dict.
-        """
-        instance = object.__new__(cls)
-        _set_instance_dict(instance, values)
-        # Every field is set. One set per class is enough: a frozen model never adds to it, and
-        # pydantic's model_copy copies it before changing it.
-        _set_fields_set(instance, _EVERY_FIELD.get(cls) or _every_field(cls))
-        _set_extra(instance, None)
-        _set_private(instance, None)
-        return instance
+        """Build from every field's value, computed or checked by bookcore itself: pydantic's
+        ``model_construct``, which skips validation that has already been done."""
+        # cast: pydantic's mypy plugin types model_construct by the class it is declared on.
+        return cast(Self, cls.model_construct(**values))
 
 
 class InputModel(FrozenModel):

@@ -6,22 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from bookcore.clock import Clock, ensure_utc
-from bookcore.errors import InsufficientWalletBalance, InvalidInput
+from bookcore.clock import Clock, now_from
+from bookcore.errors import InsufficientWalletBalance, InvalidAmount, InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
-from bookcore.money import check_currency, parse_amount
+from bookcore.money import MAX_AMOUNT, check_currency, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction, read
+from bookcore.values import check_text
 
 MAX_REASON_LENGTH = 200
 
 
 def _check_reason(reason: object) -> str:
     """A ledger line's reason must be words; ``_entry`` keeps its first ``MAX_REASON_LENGTH``."""
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason must be a non-empty string", value=reason)
-    return reason
+    text = check_text(reason, field="reason")
+    if not text.strip():
+        raise InvalidInput("reason must not be blank", field="reason", value=reason)
+    return text
 
 
 def _entry(kind: WalletEntryKind, *, customer_id: str, currency: str, amount: Decimal, reason: str,
@@ -35,10 +37,15 @@ def _entry(kind: WalletEntryKind, *, customer_id: str, currency: str, amount: De
 
 def credit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: str,
            amount: Decimal, reason: str, booking_id: str | None, now: datetime) -> None:
-    """Credit inside the caller's transaction."""
+    """Credit inside the caller's transaction; ``InvalidAmount`` (rolling it back) if the balance
+    would pass ``MAX_AMOUNT``, beyond which no booking could be priced with it."""
     entry = _entry(WalletEntryKind.CREDIT, customer_id=customer_id, currency=currency,
                    amount=amount, reason=reason, booking_id=booking_id, now=now)
     uow.wallets.append(entry)
+    # Read after the credit: its row lock (SQL) makes the balance include concurrent credits.
+    if uow.wallets.balance(customer_id, currency) > MAX_AMOUNT:
+        raise InvalidAmount("this credit would take the wallet past the largest supported amount",
+                            field="amount", value=amount, maximum=MAX_AMOUNT)
     events.append(event("WALLET_CREDITED", customer_id=customer_id, amount=amount, currency=currency,
                         reason=reason, booking_id=booking_id, entry_id=entry.id))
 
@@ -61,7 +68,7 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
     reason = _check_reason(reason)
-    now = ensure_utc(clock.now())
+    now = now_from(clock)
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
         credit(uow, events, customer_id=customer_id, currency=currency, amount=value,
@@ -77,7 +84,7 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
     reason = _check_reason(reason)
-    now = ensure_utc(clock.now())
+    now = now_from(clock)
 
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
         if not debit(uow, events, customer_id=customer_id, currency=currency, amount=value,
@@ -91,12 +98,12 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
 
 
 def wallet_balance(uow: UnitOfWork, *, customer_id: str, currency: str) -> Decimal:
-    check_currency(currency)
     check_id(customer_id, field="customer_id")
+    check_currency(currency)
     return read(uow, lambda uow: uow.wallets.balance(customer_id, currency))
 
 
 def wallet_history(uow: UnitOfWork, *, customer_id: str, currency: str) -> Sequence[WalletEntry]:
-    check_currency(currency)
     check_id(customer_id, field="customer_id")
+    check_currency(currency)
     return read(uow, lambda uow: list(uow.wallets.entries(customer_id, currency)))
