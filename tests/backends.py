@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 URL_VARIABLES = {"postgres": "BOOKCORE_TEST_POSTGRES_URL", "mariadb": "BOOKCORE_TEST_MARIADB_URL"}
+#: Set to SERIALIZABLE to run every PostgreSQL test in bookcore's SERIALIZABLE mode.
+ISOLATION_VARIABLE = "BOOKCORE_TEST_POSTGRES_ISOLATION"
 SQL_KINDS = ("sqlite", "postgres", "mariadb")
 _server_engines: dict[str, Engine] = {}
 
@@ -26,6 +28,12 @@ def server_url(kind: str) -> str:
     if not url:
         pytest.skip(f"{URL_VARIABLES[kind]} is not set; set it to run the {kind} tests")
     return url
+
+
+def engine_options(kind: str) -> dict[str, str]:
+    """What the tests pass to ``create_engine_for`` for ``kind``: the SERIALIZABLE mode on demand."""
+    isolation = os.environ.get(ISOLATION_VARIABLE)
+    return {"isolation_level": isolation} if kind == "postgres" and isolation else {}
 
 
 def reset(engine: Engine) -> None:
@@ -47,7 +55,7 @@ def fresh_engine(kind: str, tmp_path: Path) -> Engine:
         return sqlite
     url = server_url(kind)
     if kind not in _server_engines:
-        engine = create_engine_for(url)
+        engine = create_engine_for(url, **engine_options(kind))
         try:
             _drop_all(engine)
             migrate(engine)

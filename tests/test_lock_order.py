@@ -27,7 +27,7 @@ from bookcore import (
     finalize_payment,
 )
 from bookcore.clock import ManualClock
-from tests.backends import fresh_engine
+from tests.backends import engine_options, fresh_engine
 from tests.conftest import START
 from tests.world import World
 
@@ -44,8 +44,9 @@ def deadlocks(engine: Engine) -> int:
         return int(connection.execute(text("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")).one()[1])
 
 
-def _worker(url: str, role: str, booking_ids: list[str], start: Any, results: Any) -> None:
-    engine = create_engine_for(url, pool_size=1, max_overflow=0)
+def _worker(url: str, options: dict[str, str], role: str, booking_ids: list[str], start: Any,
+            results: Any) -> None:
+    engine = create_engine_for(url, pool_size=1, max_overflow=0, **options)
     uow = SqlAlchemyUnitOfWork(engine)
     later = ManualClock(START + timedelta(minutes=30))
     conflicts = done = 0
@@ -105,7 +106,8 @@ def test_sweepers_cancellers_and_payers_in_processes_never_deadlock(kind: str, t
         ("canceller", to_cancel[n::PROCESSES_PER_ROLE]) for n in range(PROCESSES_PER_ROLE)] + [
         ("payer", to_pay[n::PROCESSES_PER_ROLE]) for n in range(PROCESSES_PER_ROLE)]
     before = deadlocks(engine)
-    processes = [context.Process(target=_worker, args=(url, role, ids, start, results))
+    processes = [context.Process(target=_worker,
+                                   args=(url, engine_options(kind), role, ids, start, results))
                  for role, ids in plan]
     for process in processes:
         process.start()

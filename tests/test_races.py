@@ -28,7 +28,7 @@ from bookcore.holds import expire_holds
 from bookcore.model import BookingStatus, PaymentOutcome, RefundMode
 from bookcore.payments import finalize_payment
 from bookcore.ports import UnitOfWork
-from tests.backends import fresh_engine
+from tests.backends import engine_options, fresh_engine
 from tests.conftest import START
 from tests.world import World
 
@@ -40,7 +40,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database with a pool big enough for every worker to hold its own connection."""
     base = fresh_engine(request.param, tmp_path)
     engine = create_engine_for(base.url.render_as_string(hide_password=False),
-                               pool_size=WORKERS + 4, max_overflow=0)
+                               pool_size=WORKERS + 4, max_overflow=0, **engine_options(request.param))
     yield engine
     engine.dispose()  # the server allows ~100 connections; give these back before the next test
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import importlib.util
 import logging
 import sqlite3
 import threading
@@ -21,8 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
 import bookcore
-from bookcore import SqlAlchemyUnitOfWork, create_engine_for, expire_holds, migrate
+from bookcore import InvalidInput, SqlAlchemyUnitOfWork, create_engine_for, expire_holds, migrate
 from bookcore.clock import ManualClock
+from tests.backends import fresh_engine
 from tests.conftest import START
 from tests.world import World
 
@@ -177,3 +179,45 @@ def test_amounts_stay_decimal_through_the_storage_path(sqlite_engine: Engine) ->
     booking = world.hold("alice")
     assert booking.pricing.total_amount == Decimal("1234.56")
     assert world.balance("alice") == Decimal("0.10")
+
+
+def test_a_cockroachdb_url_without_its_extra_names_the_extra() -> None:
+    if importlib.util.find_spec("sqlalchemy_cockroachdb") is None:
+        with pytest.raises(InvalidInput, match=r"bookcore\[cockroachdb\]"):
+            create_engine_for("cockroachdb://root@127.0.0.1:26257/bookcore")
+    else:  # with the extra: its dialect over psycopg 3, at SERIALIZABLE
+        engine = create_engine_for("cockroachdb://root@127.0.0.1:26257/bookcore")
+        assert (engine.dialect.name, engine.dialect.driver) == ("cockroachdb", "psycopg")
+        assert engine.get_execution_options().get("isolation_level", "SERIALIZABLE") == "SERIALIZABLE"
+
+
+@pytest.mark.postgres
+def test_the_serializable_mode_retries_serialization_failures_until_every_hold_lands(
+        tmp_path: Path) -> None:
+    """Sixteen threads holding one item at SERIALIZABLE: the database aborts many of them with
+    SQLSTATE 40001, bookcore runs them again, and no caller sees it."""
+    base = fresh_engine("postgres", tmp_path)
+    engine = create_engine_for(base.url.render_as_string(hide_password=False),
+                               isolation_level="SERIALIZABLE", pool_size=16, max_overflow=0)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar_one() == "serializable"
+    World(SqlAlchemyUnitOfWork(engine), ManualClock(START)).item("room", capacity=64)
+    start, failures = threading.Barrier(16), list[BaseException]()
+
+    def client(n: int) -> None:
+        world = World(SqlAlchemyUnitOfWork(engine), ManualClock(START))
+        start.wait()
+        try:
+            for _ in range(4):
+                world.hold(f"c{n}", item_id="room")
+        except BaseException as error:  # pragma: no cover - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert World(SqlAlchemyUnitOfWork(engine), ManualClock(START)).available("room") == 0
+    engine.dispose()

@@ -6,8 +6,10 @@ items, with faults injected, then an audit and a reconciliation of what the work
 
 PostgreSQL: BOOKCORE_TEST_POSTGRES_URL names the server; the run uses its own database
 ``bookcore_torture`` on it. Faults: connections killed mid-transaction by ``pg_terminate_backend``
-from a separate process, exceptions thrown between the steps of a service, and a 50 ms
-``lock_timeout`` so lock waits fail with real lock errors (retried by bookcore as transient).
+from a separate process, exceptions thrown between the steps of a service, a 50 ms
+``lock_timeout`` so lock waits fail with real lock errors (retried by bookcore as transient), and
+with ``--restart-command`` the server restarted once mid-run. Beside the workers, ``--sweepers``
+processes run ``bookcore expire`` over and over, as several cron jobs would.
 Prints a JSON report; exits 1 if any invariant broke.
 """
 
@@ -29,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from bookcore import (
     Actor,
@@ -85,8 +88,16 @@ def database_url(backend: str, workdir: str) -> str:
     return server.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
+def engine_for(url: str, **options: Any) -> Any:
+    """The run's engine; BOOKCORE_TEST_POSTGRES_ISOLATION=SERIALIZABLE tortures that mode."""
+    isolation = os.environ.get("BOOKCORE_TEST_POSTGRES_ISOLATION")
+    if isolation and url.startswith("postgresql"):
+        options["isolation_level"] = isolation
+    return create_engine_for(url, **options)
+
+
 def seed(url: str) -> None:
-    engine = create_engine_for(url)
+    engine = engine_for(url)
     migrate(engine)
     uow, clock = SqlAlchemyUnitOfWork(engine), SystemClock()
     for item in ITEMS:
@@ -104,7 +115,7 @@ def worker(url: str, index: int, ops: int, fault_rate: float, postgres: bool,
     options: dict[str, Any] = {}
     if postgres:
         options["connect_args"] = {"options": "-c lock_timeout=50"}
-    engine = create_engine_for(url, **options)
+    engine = engine_for(url, **options)
     uow = FaultyUnitOfWork(SqlAlchemyUnitOfWork(engine), rng, fault_rate)
     clock = SystemClock()
     belief = Belief()
@@ -165,22 +176,45 @@ def worker(url: str, index: int, ops: int, fault_rate: float, postgres: bool,
 
 def killer(url: str, stop: Any, results: multiprocessing.Queue[dict[str, Any]]) -> None:
     """Terminates a random busy bookcore connection every few milliseconds."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     rng, killed = random.Random(99), 0
-    with engine.connect() as connection:
-        while not stop.is_set():
-            pids = connection.execute(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() "
-                "AND state IN ('active', 'idle in transaction')"), {"db": DATABASE}).scalars().all()
-            if pids:
-                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": rng.choice(pids)})
-                killed += 1
-            stop.wait(0.02)
+    while not stop.is_set():
+        try:
+            with engine.connect() as connection:
+                pids = connection.execute(text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() "
+                    "AND state IN ('active', 'idle in transaction')"), {"db": DATABASE}).scalars().all()
+                if pids:
+                    connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                       {"pid": rng.choice(pids)})
+                    killed += 1
+        except OperationalError:  # the server is restarting: try again on the next round
+            pass
+        stop.wait(0.02)
     results.put({"killed": killed})
 
 
+def sweeper(url: str, stop: Any, results: multiprocessing.Queue[dict[str, Any]]) -> None:
+    """Runs the real ``bookcore expire`` CLI in a loop, as a cron job on another host would."""
+    codes: Counter[int] = Counter()
+    while not stop.is_set():
+        completed = subprocess.run([sys.executable, "-m", "bookcore", "expire", "--batch-size", "5",
+                                    "--database-url", url], capture_output=True, text=True,
+                                   timeout=300, check=False)
+        codes[completed.returncode] += 1
+    results.put({"sweeper_exit_codes": dict(codes)})
+
+
+def restarter(command: str, after: float, stop: Any, results: multiprocessing.Queue[dict[str, Any]]) -> None:
+    """Restarts the database server once, ``after`` seconds into the run."""
+    restarted = 0
+    if not stop.wait(after):
+        restarted = int(subprocess.run(command, shell=True, check=False).returncode == 0)
+    results.put({"restarted": restarted})
+
+
 def reconcile(url: str, beliefs: list[dict[str, Any]]) -> dict[str, Any]:
-    engine = create_engine_for(url)
+    engine = engine_for(url)
     uow = SqlAlchemyUnitOfWork(engine)
     clock = SystemClock()
     expire_holds(uow, clock=clock)
@@ -218,6 +252,12 @@ def main() -> int:
     parser.add_argument("--fault-rate", type=float, default=0.02,
                         help="chance that a repository call is followed by an injected exception")
     parser.add_argument("--no-kill", action="store_true", help="do not terminate connections")
+    parser.add_argument("--sweepers", type=int, default=3,
+                        help="processes running `bookcore expire` in a loop beside the workers")
+    parser.add_argument("--restart-command",
+                        help="a shell command that restarts the database server; run once mid-run")
+    parser.add_argument("--restart-after", type=float, default=5.0,
+                        help="seconds into the run before --restart-command runs")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp()
@@ -230,6 +270,10 @@ def main() -> int:
     started = time.monotonic()
     kill = postgres and not args.no_kill
     killers = [context.Process(target=killer, args=(url, stop, results))] if kill else []
+    killers += [context.Process(target=sweeper, args=(url, stop, results)) for _ in range(args.sweepers)]
+    if args.restart_command:
+        killers.append(context.Process(target=restarter, args=(args.restart_command,
+                                                               args.restart_after, stop, results)))
     workers = [context.Process(target=worker, args=(url, i, args.ops, args.fault_rate, postgres, results))
                for i in range(args.workers)]
     for process in killers + workers:
@@ -242,6 +286,9 @@ def main() -> int:
     elapsed = time.monotonic() - started
     beliefs = [r for r in collected if "ops" in r]
     killed = sum(r.get("killed", 0) for r in collected)
+    sweeper_codes: Counter[str] = Counter()
+    for r in collected:
+        sweeper_codes.update({str(code): n for code, n in r.get("sweeper_exit_codes", {}).items()})
     operations = sum(sum(b["ops"].values()) for b in beliefs)
     errors: Counter[str] = Counter()
     for belief in beliefs:
@@ -256,7 +303,9 @@ def main() -> int:
         "backend": args.backend, "workers": args.workers, "operations": operations,
         "seconds": round(elapsed, 1),
         "faults_injected": {"exceptions": sum(b["injected"] for b in beliefs),
-                            "connections_killed": killed},
+                            "connections_killed": killed,
+                            "server_restarts": sum(r.get("restarted", 0) for r in collected)},
+        "sweeper_exit_codes": dict(sweeper_codes),
         "transactions_started": transactions,
         "transactions_aborted_and_retried": sum(b["transient"] for b in beliefs),
         "errors_seen_by_workers": dict(errors),

@@ -27,14 +27,24 @@ def torture(*arguments: str) -> dict[str, object]:
 def test_postgres_survives_killed_connections_and_injected_faults() -> None:
     if not os.environ.get("BOOKCORE_TEST_POSTGRES_URL"):
         pytest.skip("BOOKCORE_TEST_POSTGRES_URL is not set")
-    report = torture("--backend", "postgres", "--workers", "8", "--ops", "80")
+    # CI sets the restart command (pg_ctlcluster on its machine); without it nothing restarts.
+    restart = os.environ.get("BOOKCORE_TEST_POSTGRES_RESTART")
+    report = torture("--backend", "postgres", "--workers", "8", "--ops", "80", "--sweepers", "3",
+                     *(["--restart-command", restart, "--restart-after", "4"] if restart else []))
     assert {key: report[key] for key in ZERO_TARGETS} == dict.fromkeys(ZERO_TARGETS, 0)
     faults = report["faults_injected"]
     assert isinstance(faults, dict) and faults["exceptions"] > 0 and faults["connections_killed"] > 0
+    assert faults["server_restarts"] == (1 if restart else 0)
+    codes = report["sweeper_exit_codes"]
+    assert isinstance(codes, dict) and sum(codes.values()) > 0
+    # While the server restarts, a sweep may find it unavailable (4) or lose it part way (6).
+    assert set(codes) <= ({"0", "4", "6"} if restart else {"0"}), codes
 
 
 def test_sqlite_processes_survive_injected_faults() -> None:
-    report = torture("--backend", "sqlite", "--workers", "3", "--ops", "80")
+    report = torture("--backend", "sqlite", "--workers", "3", "--ops", "80", "--sweepers", "2")
     assert {key: report[key] for key in ZERO_TARGETS} == dict.fromkeys(ZERO_TARGETS, 0)
     faults = report["faults_injected"]
     assert isinstance(faults, dict) and faults["exceptions"] > 0
+    codes = report["sweeper_exit_codes"]
+    assert isinstance(codes, dict) and sum(codes.values()) > 0 and set(codes) == {"0"}, codes

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bookcore.errors import InvalidInput
 
@@ -14,14 +14,18 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def create_engine_for(url: str, **options: Any) -> Engine:
-    """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL); ``options`` go to SQLAlchemy's
-    ``create_engine`` unchanged (``pool_size``, ``max_overflow``, ``echo``, ``isolation_level``…).
+    """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL, CockroachDB); ``options`` go to
+    SQLAlchemy's ``create_engine`` unchanged (``pool_size``, ``max_overflow``, ``echo``,
+    ``isolation_level``…).
 
     SQLite: every transaction starts with ``BEGIN IMMEDIATE``, taking the write lock up front,
     because ``SELECT ... FOR UPDATE`` does nothing there; a file database runs in WAL mode so
     readers never block the writer. Servers run at READ COMMITTED unless ``isolation_level`` says
     otherwise: the conditional updates and row locks bookcore uses are correct at that level, and
     MariaDB's default REPEATABLE READ would add gap locks, and deadlocks, for nothing.
+    ``isolation_level="SERIALIZABLE"`` is the SERIALIZABLE mode (docs/scaling.md): every service
+    runs again when the database aborts it with a serialization failure (SQLSTATE 40001).
+    ``cockroachdb://`` URLs (the ``bookcore[cockroachdb]`` extra) run at SERIALIZABLE by default.
     """
     try:
         parsed = make_url(url)
@@ -32,6 +36,10 @@ def create_engine_for(url: str, **options: Any) -> Engine:
         engine = _create(parsed, options)
         _make_sqlite_transactional(engine, file_backed=_is_file(parsed))
         return engine
+    if backend == "cockroachdb":
+        if parsed.drivername == "cockroachdb":  # the dialect defaults to psycopg2; bookcore ships psycopg 3
+            parsed = parsed.set(drivername="cockroachdb+psycopg")
+        options.setdefault("isolation_level", "SERIALIZABLE")  # the only level it runs at by default
     options.setdefault("isolation_level", "READ COMMITTED")
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
@@ -41,12 +49,16 @@ def create_engine_for(url: str, **options: Any) -> Engine:
 def _create(url: URL, options: dict[str, Any]) -> Engine:
     try:
         return create_engine(url, **options)
+    except NoSuchModuleError as error:  # a dialect that is a plugin of its own
+        raise InvalidInput(f"no SQLAlchemy dialect for this URL ({error}); for cockroachdb:// "
+                           "install bookcore[cockroachdb]", field="url", url=_masked(url)) from error
     except ArgumentError as error:
         raise InvalidInput(f"unsupported database URL: {error}", field="url", url=_masked(url)) from error
     except ImportError as error:
         raise InvalidInput(f"the database driver is not installed ({error.name}); "
-                           "install bookcore[postgres] for postgresql+psycopg:// or bookcore[mysql] "
-                           "for mysql+pymysql://", field="url", url=_masked(url)) from error
+                           "install bookcore[postgres] for postgresql+psycopg://, bookcore[mysql] "
+                           "for mysql+pymysql://, bookcore[cockroachdb] for cockroachdb://",
+                           field="url", url=_masked(url)) from error
 
 
 def _masked(url: str | URL) -> str:

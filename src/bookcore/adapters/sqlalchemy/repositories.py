@@ -82,7 +82,7 @@ def insert_if_absent(dialect_name: str, table: Table, values: dict[str, Any]) ->
     turn other errors (a too-long value) into warnings, and whose shared lock on the existing row
     deadlocks when two transactions then both update it.
     """
-    if dialect_name == "postgresql":
+    if dialect_name in ("postgresql", "cockroachdb"):
         return postgresql.insert(table).values(values).on_conflict_do_nothing()
     if dialect_name == "sqlite":
         return sqlite.insert(table).values(values).on_conflict_do_nothing()

@@ -21,7 +21,7 @@ from bookcore.adapters.sqlalchemy.repositories import (
     SqlRefundRepository,
     SqlWalletRepository,
 )
-from bookcore.errors import StorageError
+from bookcore.errors import StorageError, TransientConflict
 
 
 class SqlAlchemyUnitOfWork:
@@ -99,6 +99,8 @@ class SqlAlchemyUnitOfWork:
     def _current(self) -> Connection:
         if self._connection is None:
             raise StorageError("the unit of work is used outside `with uow:`")
+        if self._connection.invalidated:  # lost mid-transaction: the server rolled it back
+            raise TransientConflict("the connection was lost; this transaction is gone")
         return self._connection
 
     def _begin(self, *, during: During) -> None:
