@@ -220,6 +220,12 @@ PURE = [
         "id": "room-9", "name": "Room 9", "capacity": 3, "available": 2,
         "unit_price": Decimal("10.00"), "currency": "INR", "starts_at": START}),
     Case("ManualClock", ManualClock, lambda shop: {"start": START}),
+    Case("create_engine_for", bookcore.create_engine_for, lambda shop: {"url": "sqlite://"}),
+    Case("SqlAlchemyUnitOfWork", bookcore.SqlAlchemyUnitOfWork,
+         lambda shop: {"engine": bookcore.create_engine_for("sqlite://")}),
+    Case("migrate", bookcore.migrate, lambda shop: {"engine": bookcore.create_engine_for("sqlite://")}),
+    Case("current_revision", bookcore.current_revision,
+         lambda shop: {"engine": bookcore.create_engine_for("sqlite://")}),
     Case("ManualClock.advance", lambda delta: ManualClock(START).advance(delta),
          lambda shop: {"delta": timedelta(hours=1)}),
     Case("ManualClock.set", lambda moment: ManualClock(START).set(moment),
@@ -409,3 +415,12 @@ def test_the_last_moment_bookcore_works_with_still_holds_for_a_day() -> None:
     held = bookcore.place_hold(uow, item_id="room", customer_id="carol", quantity=1, clock=clock,
                                hold_ttl=timedelta(hours=24)).booking
     assert held.expires_at == LATEST + timedelta(hours=24)
+
+
+@pytest.mark.parametrize("case", SERVICES, ids=lambda case: case.name)
+@pytest.mark.parametrize("junk", [None, 5, "uow", object()], ids=repr)
+def test_a_service_given_something_else_than_a_unit_of_work_names_it(case: Case, shop: Shop,
+                                                                      junk: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        case.call(junk, **case.good(shop))
+    assert refused.value.details["field"] == "uow"

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from bookcore.errors import TransientConflict
+from bookcore.errors import InvalidInput, TransientConflict
 from bookcore.logs import Event, emit
 from bookcore.ports import UnitOfWork
 
@@ -30,6 +30,7 @@ Work = Callable[[UnitOfWork, list[Event]], T]
 def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) -> T:
     """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``;
     log its events once it committed."""
+    check_unit_of_work(uow)
     for attempt in range(1, attempts + 1):
         events: list[Event] = []
         try:
@@ -48,6 +49,7 @@ def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) 
 
 def read(uow: UnitOfWork, query: Query[T], *, attempts: int = ATTEMPTS) -> T:
     """Run a read-only ``query`` in a fresh transaction (rolled back); retry on ``TransientConflict``."""
+    check_unit_of_work(uow)
     for attempt in range(1, attempts + 1):
         try:
             with uow:
@@ -57,6 +59,15 @@ def read(uow: UnitOfWork, query: Query[T], *, attempts: int = ATTEMPTS) -> T:
                 raise
             back_off(attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_unit_of_work(uow: object) -> None:
+    """The transaction half of the ``UnitOfWork`` protocol; its repositories exist only inside
+    ``with uow:`` on some adapters."""
+    if not all(callable(getattr(uow, name, None)) for name in ("__enter__", "__exit__", "commit",
+                                                                  "rollback")):
+        raise InvalidInput("uow must be a unit of work (SqlAlchemyUnitOfWork, InMemoryUnitOfWork)",
+                           field="uow", value=type(uow).__name__)
 
 
 def back_off(attempt: int) -> None:

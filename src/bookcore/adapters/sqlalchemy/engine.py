@@ -9,11 +9,12 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bookcore.errors import InvalidInput
+from bookcore.values import check_text
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine_for(url: str, **options: Any) -> Engine:
+def create_engine_for(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url`` (SQLite, PostgreSQL, MariaDB/MySQL, CockroachDB); ``options`` go to
     SQLAlchemy's ``create_engine`` unchanged (``pool_size``, ``max_overflow``, ``echo``,
     ``isolation_level``…).
@@ -27,6 +28,8 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     runs again when the database aborts it with a serialization failure (SQLSTATE 40001).
     ``cockroachdb://`` URLs (the ``bookcore[cockroachdb]`` extra) run at SERIALIZABLE by default.
     """
+    if not isinstance(url, URL):
+        check_text(url, field="url")
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -44,6 +47,14 @@ def create_engine_for(url: str, **options: Any) -> Engine:
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return _create(parsed, options)
+
+
+def check_engine(engine: object) -> Engine:
+    """What bookcore is handed as an engine must be one (``create_engine_for`` makes them)."""
+    if not isinstance(engine, Engine):
+        raise InvalidInput("engine must be a SQLAlchemy Engine (see create_engine_for)",
+                           field="engine", value=type(engine).__name__)
+    return engine
 
 
 def _create(url: URL, options: dict[str, Any]) -> Engine:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bookcore.adapters.sqlalchemy.engine import check_engine
 from bookcore.adapters.sqlalchemy.errors import translate
 from bookcore.errors import StorageError
 
@@ -47,6 +48,7 @@ def migrate(engine: Engine) -> None:
     Safe to run from several processes at once (every instance of an app on deploy): they
     queue on a database lock and all but the first find nothing to do.
     """
+    check_engine(engine)
     config = _config()
     try:
         with _IN_PROCESS, engine.connect() as connection, _migration_lock(connection):
@@ -59,6 +61,7 @@ def migrate(engine: Engine) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None if it was never migrated."""
+    check_engine(engine)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
+from bookcore.adapters.sqlalchemy.engine import check_engine
 from bookcore.adapters.sqlalchemy.errors import During, translate
 from bookcore.adapters.sqlalchemy.repositories import (
     SqlInventoryRepository,
@@ -32,7 +33,7 @@ class SqlAlchemyUnitOfWork:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = check_engine(engine)
         self.dialect_name = engine.dialect.name
         self.committed = False
         self._connection: Connection | None = None
