@@ -55,7 +55,8 @@ def fresh_engine(kind: str, tmp_path: Path) -> Engine:
         return sqlite
     url = server_url(kind)
     if kind not in _server_engines:
-        engine = create_engine_for(url, **engine_options(kind))
+        # Pre-ping: the torture test restarts the server, and these engines outlive it.
+        engine = create_engine_for(url, pool_pre_ping=True, **engine_options(kind))
         try:
             _drop_all(engine)
             migrate(engine)

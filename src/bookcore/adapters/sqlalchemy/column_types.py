@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -70,25 +69,6 @@ class Money(TypeDecorator[Decimal]):
             raise InvalidAmount(f"money is stored with at most {MONEY_SCALE} decimal places", value=value)
         return int(scaled) if dialect.name == "sqlite" else Decimal(value)
 
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if self.impl_instance.bind_processor(dialect) is not None:
-            return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
-        check = self.process_bind_param
-        in_thousandths = dialect.name == "sqlite"
-
-        def to_storage(value: Any) -> Any:
-            # A payment binds half a dozen amounts; TypeDecorator's generic wrapper and the checks
-            # above cost more than the INSERT's own binding. A finite Decimal whose thousandths are
-            # whole is what bookcore's amounts always are; anything else takes the full check.
-            if type(value) is Decimal and value.is_finite():
-                scaled = value.scaleb(MONEY_SCALE)
-                whole = int(scaled)
-                if whole == scaled:
-                    return whole if in_thousandths else value
-            return check(value, dialect)
-
-        return to_storage
-
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
@@ -110,26 +90,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput("datetimes stored by bookcore must be timezone-aware", value=value)
         return value.astimezone(UTC).replace(tzinfo=None)
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        check = self.process_bind_param
-
-        def to_naive(value: Any) -> datetime | None:
-            if type(value) is datetime and value.tzinfo is UTC:  # bookcore's clocks give these
-                return value.replace(tzinfo=None)
-            return check(value, dialect)
-
-        if dialect.name == "sqlite":
-            def to_text(value: Any) -> str | None:
-                # SQLite's DATETIME text ("2026-01-20 05:45:36.000000") in one step: SQLAlchemy's
-                # own formatter builds a dict per value, and every hold and payment binds several.
-                naive = to_naive(value)
-                return None if naive is None else naive.isoformat(" ", "microseconds")
-
-            return to_text
-        if self.impl_instance.bind_processor(dialect) is not None:
-            return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
-        return to_naive
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
