@@ -22,7 +22,7 @@ from bookcore.model import (
     new_id,
     paid_amounts,
 )
-from bookcore.money import ZERO, StrictDecimal, parse_percent, quantize
+from bookcore.money import ZERO, StrictDecimal, in_money_context, parse_percent, quantize
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction
 from bookcore.values import FrozenModel, InputModel
@@ -79,6 +79,7 @@ def _authorize(actor: Actor, booking: Booking) -> None:
                             booking_id=booking.id, actor=actor.id)
 
 
+@in_money_context
 def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clock,
                    refund_mode: RefundMode = RefundMode.WALLET,
                    policy: RefundPolicy = FULL_REFUND) -> CancellationResult:

@@ -25,6 +25,7 @@ from bookcore.model import (
     check_id,
     new_id,
 )
+from bookcore.money import in_money_context
 from bookcore.ports import ItemForCustomer, UnitOfWork
 from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
@@ -83,6 +84,7 @@ def _price(uow: UnitOfWork, *, found: ItemForCustomer, customer_id: str, quantit
     )
 
 
+@in_money_context
 def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
           promo_code: str | None = None, charges: Charges = NO_CHARGES) -> Pricing:
     """Price a prospective booking exactly as ``place_hold`` would, without holding anything."""
@@ -115,6 +117,7 @@ def release_expired(uow: UnitOfWork, events: list[Event], expired: list[ExpiredH
     return units.total()
 
 
+@in_money_context
 def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
                promo_code: str | None = None, charges: Charges = NO_CHARGES,
                hold_ttl: timedelta = DEFAULT_HOLD_TTL, booking_id: str | None = None) -> HoldResult:
@@ -187,6 +190,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     return in_transaction(uow, work)
 
 
+@in_money_context
 def expire_holds(uow: UnitOfWork, *, clock: Clock, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_batches: int | None = None,
                  on_batch: Callable[[int, int], None] | None = None) -> ExpiryResult:

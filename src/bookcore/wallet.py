@@ -10,7 +10,7 @@ from bookcore.clock import Clock, ensure_utc
 from bookcore.errors import InsufficientWalletBalance, InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
-from bookcore.money import check_currency, parse_amount
+from bookcore.money import check_currency, in_money_context, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction, read
 
@@ -55,6 +55,7 @@ def debit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: s
     return True
 
 
+@in_money_context
 def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
                   reason: str, clock: Clock) -> Decimal:
     """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
@@ -71,6 +72,7 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     return in_transaction(uow, work)
 
 
+@in_money_context
 def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
                  reason: str, clock: Clock) -> Decimal:
     """Take money out of a wallet (a correction or payout). ``InsufficientWalletBalance`` if short."""
@@ -90,12 +92,14 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
     return in_transaction(uow, work)
 
 
+@in_money_context
 def wallet_balance(uow: UnitOfWork, *, customer_id: str, currency: str) -> Decimal:
     check_currency(currency)
     check_id(customer_id, field="customer_id")
     return read(uow, lambda uow: uow.wallets.balance(customer_id, currency))
 
 
+@in_money_context
 def wallet_history(uow: UnitOfWork, *, customer_id: str, currency: str) -> Sequence[WalletEntry]:
     check_currency(currency)
     check_id(customer_id, field="customer_id")
