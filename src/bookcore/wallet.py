@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from bookcore.clock import Clock, ensure_utc
-from bookcore.errors import InsufficientWalletBalance, InvalidInput
+from bookcore.errors import InsufficientWalletBalance, InvalidAmount, InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
-from bookcore.money import check_currency, in_money_context, parse_amount
+from bookcore.money import MAX_AMOUNT, check_currency, in_money_context, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction, read
 
@@ -58,7 +58,10 @@ def debit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: s
 @in_money_context
 def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
                   reason: str, clock: Clock) -> Decimal:
-    """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
+    """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance.
+
+    ``InvalidAmount`` (field ``amount``) if the balance would pass ``MAX_AMOUNT``.
+    """
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
     reason = _check_reason(reason)
@@ -67,7 +70,12 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
         credit(uow, events, customer_id=customer_id, currency=currency, amount=value,
                reason=reason, booking_id=None, now=now)
-        return uow.wallets.balance(customer_id, currency)
+        # Read after the credit, which locked the balance: a concurrent top-up is counted too.
+        balance = uow.wallets.balance(customer_id, currency)
+        if balance > MAX_AMOUNT:
+            raise InvalidAmount("amount would take the wallet balance past the largest supported amount",
+                                field="amount", value=value, balance=balance - value, maximum=MAX_AMOUNT)
+        return balance
 
     return in_transaction(uow, work)
 
