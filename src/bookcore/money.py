@@ -30,7 +30,7 @@ ROUNDING = ROUND_HALF_UP
 #: the default context, spelled out so a changed ``DefaultContext`` cannot leak in, with half-up
 #: rounding: 28 digits, and InvalidOperation, DivisionByZero and Overflow raise.
 MONEY_CONTEXT = Context(prec=28, rounding=ROUNDING, Emin=-999_999, Emax=999_999, capitals=1,
-                           clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+                        clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
 #: ``round_half_up(amount, step)`` rounds ``amount`` half up to a multiple of ``step``.
 round_half_up = MONEY_CONTEXT.quantize
 
