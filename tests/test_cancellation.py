@@ -8,17 +8,31 @@ from decimal import Decimal
 
 import pytest
 
-from bookcore.cancellation import RefundPolicy, RefundTier, cancel_booking
+from bookcore.cancellation import (
+    FULL_REFUND_BEFORE_START,
+    AfterStart,
+    RefundPolicy,
+    RefundTier,
+    cancel_booking,
+)
 from bookcore.catalog import add_inventory_item
 from bookcore.clock import ManualClock
-from bookcore.errors import BookingNotFound, InvalidInput, InvalidTransition, NotAuthorized
+from bookcore.errors import (
+    BookingNotFound,
+    CancellationRefused,
+    InvalidAmount,
+    InvalidInput,
+    InvalidTransition,
+    NotAuthorized,
+)
 from bookcore.holds import expire_holds
-from bookcore.model import Actor, BookingStatus, RefundMode
+from bookcore.model import Actor, Booking, BookingStatus, RefundMode
 from bookcore.ports import UnitOfWork
 from tests.world import World
 
 TIERS = RefundPolicy(tiers=(RefundTier(min_notice=timedelta(hours=48), percent=Decimal(100)),
-                            RefundTier(min_notice=timedelta(hours=24), percent=Decimal(50))))
+                            RefundTier(min_notice=timedelta(hours=24), percent=Decimal(50))),
+                     after_start=AfterStart.REFUSE)
 
 
 @pytest.fixture
@@ -133,3 +147,65 @@ def test_cancellation_logs_the_state_change_proof(world: World,
                   "inventory_released=True"):
         assert field in message
     assert any(getattr(r, "bookcore_event", None) == "WALLET_CREDITED" for r in caplog.records)
+
+
+def paid_booking_of_a_show_starting_in(world: World, uow: UnitOfWork, clock: ManualClock,
+                                       hours: int) -> Booking:
+    add_inventory_item(uow, item_id="show", name="show", capacity=3, unit_price=Decimal("1000.00"),
+                       currency="INR", starts_at=clock.now() + timedelta(hours=hours))
+    booking = world.hold("alice", item_id="show")
+    world.pay(booking)
+    return booking
+
+
+def test_by_default_a_paid_booking_is_refunded_in_full_until_its_item_starts(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    booking = paid_booking_of_a_show_starting_in(world, uow, clock, hours=2)
+    clock.advance(timedelta(hours=2) - timedelta(microseconds=1))
+    result = world.cancel(booking)
+    assert result.refund is not None and result.refund.total == Decimal("1000.00")
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(hours=5)], ids=["at the start", "after it"])
+@pytest.mark.parametrize("actor", [Actor.customer("alice"), Actor.staff("ops-1")], ids=["customer", "staff"])
+def test_by_default_cancelling_once_the_item_has_started_is_refused_and_changes_nothing(
+        world: World, uow: UnitOfWork, clock: ManualClock, late: timedelta, actor: Actor) -> None:
+    booking = paid_booking_of_a_show_starting_in(world, uow, clock, hours=2)
+    clock.advance(timedelta(hours=2) + late)
+    with pytest.raises(CancellationRefused) as refused:
+        cancel_booking(uow, booking_id=booking.id, actor=actor, clock=clock)
+    assert refused.value.details["after_start"] == "refuse"
+    assert world.booking(booking.id).status is BookingStatus.CONFIRMED
+    assert world.available("show") == 2
+    assert world.balance("alice") == 0
+
+
+def test_staff_only_after_the_start_refuses_the_customer_and_refunds_the_best_tier_to_staff(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    booking = paid_booking_of_a_show_starting_in(world, uow, clock, hours=2)
+    clock.advance(timedelta(hours=3))
+    staff_only = TIERS.model_copy(update={"after_start": AfterStart.STAFF_ONLY})
+    with pytest.raises(CancellationRefused):
+        world.cancel(booking, policy=staff_only)
+    result = cancel_booking(uow, booking_id=booking.id, actor=Actor.staff("ops-1"), clock=clock,
+                            policy=staff_only)
+    assert result.refund is not None and result.refund.total == Decimal("1000.00")
+    assert world.available("show") == 3
+
+
+def test_a_stated_percentage_after_the_start_is_refunded_to_whoever_cancels(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    booking = paid_booking_of_a_show_starting_in(world, uow, clock, hours=2)
+    clock.advance(timedelta(hours=3))
+    result = world.cancel(booking, policy=RefundPolicy(tiers=TIERS.tiers, after_start=Decimal("25")))
+    assert result.refund is not None and result.refund.total == Decimal("250.00")
+    assert world.balance("alice") == Decimal("250.00") and world.available("show") == 3
+
+
+def test_a_policy_must_say_what_happens_after_the_start() -> None:
+    with pytest.raises(InvalidInput, match="after_start"):
+        RefundPolicy(tiers=TIERS.tiers)  # type: ignore[call-arg]
+    for nonsense in ("refuse", Decimal("101"), -1, 12.5):
+        with pytest.raises(InvalidAmount):
+            RefundPolicy(tiers=TIERS.tiers, after_start=nonsense)  # type: ignore[arg-type]
+    assert FULL_REFUND_BEFORE_START.after_start is AfterStart.REFUSE

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import bookcore
 from bookcore import (
-    FULL_REFUND,
+    FULL_REFUND_BEFORE_START,
     MAX_AMOUNT,
     Actor,
     AuditReport,
@@ -164,7 +164,7 @@ SERVICES = [
         "unplaced_money_to": RefundMode.WALLET}),
     Case("cancel_booking", bookcore.cancel_booking, lambda shop: {
         "booking_id": "b-bob", "actor": Actor.staff("ops"), "clock": shop.clock,
-        "refund_mode": RefundMode.WALLET, "policy": FULL_REFUND}),
+        "refund_mode": RefundMode.WALLET, "policy": FULL_REFUND_BEFORE_START}),
     Case("add_inventory_item", bookcore.add_inventory_item, lambda shop: {
         "item_id": "room-102", "name": "Room 102", "capacity": 2, "unit_price": Decimal("10.00"),
         "currency": "INR", "starts_at": START + timedelta(days=7)}),
@@ -215,7 +215,7 @@ PURE = [
     Case("Actor.staff", Actor.staff, lambda shop: {"staff_id": "ops"}),
     Case("RefundTier", RefundTier,
          lambda shop: {"min_notice": timedelta(days=2), "percent": Decimal("50")}),
-    Case("RefundPolicy", RefundPolicy, lambda shop: {"tiers": FULL_REFUND.tiers}),
+    Case("RefundPolicy", RefundPolicy, lambda shop: {"tiers": FULL_REFUND_BEFORE_START.tiers}),
     Case("InventoryItem", InventoryItem, lambda shop: {
         "id": "room-9", "name": "Room 9", "capacity": 3, "available": 2,
         "unit_price": Decimal("10.00"), "currency": "INR", "starts_at": START}),

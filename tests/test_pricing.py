@@ -286,13 +286,13 @@ def test_a_damaged_snapshot_reads_back_valid_or_raises_invalid_input(
     assert all(amount.is_finite() for amount in (read.total_amount, read.gateway_payable, read.tax))
 
 
-@given(quotes(), rounding_modes)
-def test_a_callers_decimal_context_cannot_change_a_quote(quote: dict[str, object], rounding: str) -> None:
-    """Every line is rounded in bookcore's own context. The arithmetic between the roundings still
-    runs in the caller's, and is exact at 28 digits for every quote drawn here: so a caller with
-    another rounding mode, trapping any rounding, gets the very same quote, and no trap; under
-    ROUND_FLOOR a zero difference (a fully discounted or wallet-paid quote) is still 0.00."""
+@given(quotes(), rounding_modes, st.integers(1, 28))
+def test_a_callers_decimal_context_cannot_change_a_quote(quote: dict[str, object], rounding: str,
+                                                         precision: int) -> None:
+    """A quote is computed in bookcore's own context: a caller with fewer digits, another rounding
+    mode, trapping any rounding, gets the very same quote, and no trap; under ROUND_FLOOR a zero
+    difference (a fully discounted or wallet-paid quote) is still 0.00."""
     expected = _exact(calculate_pricing(**quote))  # type: ignore[arg-type]
-    with localcontext(Context(prec=28, rounding=rounding, traps=[Inexact, Rounded])):
+    with localcontext(Context(prec=precision, rounding=rounding, traps=[Inexact, Rounded])):
         pricing = calculate_pricing(**quote)  # type: ignore[arg-type]
     assert _exact(pricing) == expected

@@ -10,6 +10,7 @@ import pytest
 from bookcore.adapters.memory import InMemoryUnitOfWork
 from bookcore.clock import ManualClock
 from bookcore.errors import InsufficientWalletBalance, InvalidAmount, InvalidInput, UnknownCurrency
+from bookcore.money import MAX_AMOUNT
 from bookcore.ports import UnitOfWork
 from bookcore.wallet import credit_wallet, debit_wallet
 from tests.world import World
@@ -81,3 +82,15 @@ def test_a_long_reason_is_kept_to_its_first_200_characters(uow: UnitOfWork, cloc
     world = World(uow, clock)
     credit_wallet(uow, customer_id="alice", amount="1.00", currency="INR", reason="r" * 500, clock=clock)
     assert [entry.reason for entry in world.ledger("alice")] == ["r" * 200]
+
+
+def test_a_top_up_past_the_largest_amount_is_refused_at_the_top_up(uow: UnitOfWork,
+                                                                   clock: ManualClock) -> None:
+    world = World(uow, clock)
+    world.fund("alice", str(MAX_AMOUNT - 1))
+    with pytest.raises(InvalidAmount) as refused:
+        credit_wallet(uow, customer_id="alice", amount="1.01", currency="INR", reason="x", clock=clock)
+    assert refused.value.details["field"] == "amount"
+    assert world.balance("alice") == MAX_AMOUNT - 1 and len(world.ledger("alice")) == 1
+    assert credit_wallet(uow, customer_id="alice", amount="1.00", currency="INR", reason="x",
+                         clock=clock) == MAX_AMOUNT

@@ -10,7 +10,8 @@ from bookcore.adapters.sqlalchemy import (
 )
 from bookcore.audit import AuditReport, Violation, audit
 from bookcore.cancellation import (
-    FULL_REFUND,
+    FULL_REFUND_BEFORE_START,
+    AfterStart,
     CancellationResult,
     RefundPolicy,
     RefundTier,
@@ -22,6 +23,7 @@ from bookcore.errors import (
     AlreadyExists,
     BookcoreError,
     BookingNotFound,
+    CancellationRefused,
     CurrencyMismatch,
     DatabaseUnavailable,
     HoldExpired,
@@ -71,20 +73,19 @@ from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
 from bookcore.wallet import credit_wallet, debit_wallet, wallet_balance, wallet_history
 
 __all__ = [
-    "Actor", "AlreadyExists", "AuditReport", "BookcoreError", "Booking", "BookingDetails",
-    "BookingNotFound", "BookingStatus", "CancellationResult", "Charges", "Clock", "CurrencyMismatch",
-    "DEFAULT_HOLD_TTL", "DatabaseUnavailable", "ExpiryResult", "FULL_REFUND", "Fee", "FeeKind",
-    "FeeLine", "HoldExpired", "HoldOutcome", "HoldResult", "IdempotencyConflict", "InMemoryStore",
-    "InMemoryUnitOfWork", "InsufficientInventory", "InsufficientWalletBalance", "InvalidAmount",
-    "InvalidInput", "InvalidTransition", "InventoryItem", "InventoryItemNotFound", "MAX_AMOUNT",
-    "MINOR_UNITS", "ManualClock", "NO_CHARGES", "NotAuthorized", "NotFound", "Payment",
-    "PaymentMismatch", "PaymentOutcome", "PaymentResult", "Pricing", "PromoCode", "PromoKind",
-    "PromoRefusal", "PromoUsage", "ROUNDING", "Refund", "RefundMode", "RefundPolicy", "RefundTier",
-    "SchemaNotMigrated", "SqlAlchemyUnitOfWork", "StorageError", "SystemClock", "TransientConflict",
-    "UnitOfWork", "UnknownCurrency", "Violation", "WalletEntry", "WalletEntryKind",
+    "Actor", "AfterStart", "AlreadyExists", "AuditReport", "BookcoreError", "Booking", "BookingDetails",
+    "BookingNotFound", "BookingStatus", "CancellationRefused", "CancellationResult", "Charges", "Clock",
+    "CurrencyMismatch", "DEFAULT_HOLD_TTL", "DatabaseUnavailable", "ExpiryResult",
+    "FULL_REFUND_BEFORE_START", "Fee", "FeeKind", "FeeLine", "HoldExpired", "HoldOutcome", "HoldResult",
+    "IdempotencyConflict", "InMemoryStore", "InMemoryUnitOfWork", "InsufficientInventory",
+    "InsufficientWalletBalance", "InvalidAmount", "InvalidInput", "InvalidTransition", "InventoryItem",
+    "InventoryItemNotFound", "MAX_AMOUNT", "MINOR_UNITS", "ManualClock", "NO_CHARGES", "NotAuthorized",
+    "NotFound", "Payment", "PaymentMismatch", "PaymentOutcome", "PaymentResult", "Pricing", "PromoCode",
+    "PromoKind", "PromoRefusal", "PromoUsage", "ROUNDING", "Refund", "RefundMode", "RefundPolicy",
+    "RefundTier", "SchemaNotMigrated", "SqlAlchemyUnitOfWork", "StorageError", "SystemClock",
+    "TransientConflict", "UnitOfWork", "UnknownCurrency", "Violation", "WalletEntry", "WalletEntryKind",
     "add_inventory_item", "add_promo_code", "audit", "booking_details", "calculate_pricing",
     "cancel_booking", "create_engine_for", "credit_wallet", "current_revision", "debit_wallet",
     "ensure_utc", "expire_holds", "finalize_payment", "head_revision", "inventory_items", "migrate",
-    "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance",
-    "wallet_history"
+    "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance", "wallet_history"
 ]  # fmt: skip

@@ -8,6 +8,7 @@ from datetime import timedelta
 from bookcore.clock import EARLIEST, Clock, now_from
 from bookcore.errors import InvalidInput
 from bookcore.model import BookingStatus
+from bookcore.money import in_money_context
 from bookcore.ports import BookingMoney, ItemOccupancy, UnitOfWork, WalletTotal
 from bookcore.transactions import read
 from bookcore.values import FrozenModel
@@ -33,6 +34,7 @@ class AuditReport(FrozenModel):
         return not self.violations
 
 
+@in_money_context
 def audit(uow: UnitOfWork, *, clock: Clock,
           sweep_interval: timedelta = DEFAULT_SWEEP_INTERVAL) -> AuditReport:
     """Every invariant violation in the store, each named by its rule."""

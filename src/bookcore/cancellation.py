@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import field_validator
 
 from bookcore.clock import Clock, now_from
-from bookcore.errors import BookingNotFound, InvalidInput, NotAuthorized, StorageError
+from bookcore.errors import BookingNotFound, CancellationRefused, InvalidInput, NotAuthorized, StorageError
 from bookcore.logs import Event, event
 from bookcore.model import (
     Actor,
@@ -22,7 +23,7 @@ from bookcore.model import (
     new_id,
     paid_amounts,
 )
-from bookcore.money import ZERO, StrictDecimal, parse_percent, quantize
+from bookcore.money import ZERO, StrictDecimal, in_money_context, parse_percent, quantize
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction
 from bookcore.values import FrozenModel, InputModel
@@ -48,22 +49,57 @@ class RefundTier(InputModel):
         return value
 
 
-class RefundPolicy(InputModel):
-    """Tiers by notice before the item's ``starts_at``; the best tier the notice reaches applies.
+class AfterStart(StrEnum):
+    """Who may cancel once the booked item has started, when no percentage is refunded then."""
 
-    Cancelling with less notice than every tier refunds nothing. An item with no ``starts_at``
-    always gets the best tier.
+    #: Nobody: ``CancellationRefused`` for customers and staff alike.
+    REFUSE = "refuse"
+    #: Staff only, refunding the policy's best tier (as if with every notice); customers are refused.
+    STAFF_ONLY = "staff_only"
+
+
+class RefundPolicy(InputModel):
+    """What cancelling refunds, by notice before the item's ``starts_at``.
+
+    Before the start, the best tier the notice reaches applies; with less notice than every tier,
+    nothing is refunded. At or after the start, ``after_start`` decides: ``AfterStart.REFUSE``,
+    ``AfterStart.STAFF_ONLY``, or a percentage refunded to whoever cancels. An item with no
+    ``starts_at`` never starts and always gets the best tier.
     """
 
     tiers: tuple[RefundTier, ...]
+    after_start: AfterStart | Decimal
 
-    def percent(self, *, starts_at: datetime | None, now: datetime) -> Decimal:
-        notice = None if starts_at is None else starts_at - now
-        reached = [tier.percent for tier in self.tiers if notice is None or notice >= tier.min_notice]
-        return max(reached, default=ZERO)
+    @field_validator("after_start", mode="before")
+    @classmethod
+    def _after_start(cls, value: object) -> AfterStart | Decimal:
+        return value if isinstance(value, AfterStart) else parse_percent(value, field="after_start")
+
+    def refund_percent(self, *, booking_id: str, actor: Actor, starts_at: datetime | None,
+                       now: datetime) -> Decimal:
+        """The percent of what was paid to refund, or ``CancellationRefused`` if ``actor`` may not
+        cancel now."""
+        best = max((tier.percent for tier in self.tiers), default=ZERO)
+        if starts_at is None:
+            return best
+        if now < starts_at:
+            notice = starts_at - now
+            return max((tier.percent for tier in self.tiers if notice >= tier.min_notice), default=ZERO)
+        if isinstance(self.after_start, Decimal):
+            return self.after_start
+        if self.after_start is AfterStart.STAFF_ONLY and actor.is_staff:
+            return best
+        raise CancellationRefused(
+            "the booked item has started; this refund policy does not allow cancelling it now"
+            + (" except by staff" if self.after_start is AfterStart.STAFF_ONLY else ""),
+            booking_id=booking_id, starts_at=starts_at.isoformat(), actor=actor.id,
+            after_start=self.after_start.value)
 
 
-FULL_REFUND = RefundPolicy(tiers=(RefundTier(min_notice=timedelta(0), percent=Decimal(100)),))
+#: A full refund for any cancellation before the item starts; after it has started, cancelling is
+#: refused (``CancellationRefused``). Items with no ``starts_at`` are always refunded in full.
+FULL_REFUND_BEFORE_START = RefundPolicy(
+    tiers=(RefundTier(min_notice=timedelta(0), percent=Decimal(100)),), after_start=AfterStart.REFUSE)
 
 
 class CancellationResult(FrozenModel):
@@ -79,10 +115,14 @@ def _authorize(actor: Actor, booking: Booking) -> None:
                             booking_id=booking.id, actor=actor.id)
 
 
+@in_money_context
 def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clock,
                    refund_mode: RefundMode = RefundMode.WALLET,
-                   policy: RefundPolicy = FULL_REFUND) -> CancellationResult:
+                   policy: RefundPolicy = FULL_REFUND_BEFORE_START) -> CancellationResult:
     """Cancel a HELD or CONFIRMED booking, release its capacity and refund by ``policy``.
+
+    Once the item has started, ``policy.after_start`` decides whether ``actor`` may still cancel
+    (``CancellationRefused`` if not, with nothing changed) and what is refunded.
 
     ``refund_mode`` WALLET credits the whole refund to the wallet at once; ORIGINAL returns the
     wallet part to the wallet (first) and records the rest as a gateway refund for the app to
@@ -102,9 +142,12 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
         _authorize(actor, booking)
         check_transition(booking.id, booking.status, BookingStatus.CANCELLED)
+        item = uow.inventory.get(booking.item_id)
+        percent = policy.refund_percent(booking_id=booking.id, actor=actor, now=now,
+                                        starts_at=item.starts_at if item else None)
         cancelled = booking.moved_to(BookingStatus.CANCELLED, now)
-        # The lock order (docs/operations.md): the booking, its wallet, then its item's row.
-        refund = _refund(uow, events, booking, refund_mode, policy, now)
+        # The lock order (docs/scaling.md): the booking, its wallet, then its item's row.
+        refund = _refund(uow, events, booking, refund_mode, percent, now)
         uow.inventory.release({booking.item_id: booking.quantity})
         if not uow.bookings.save(cancelled, expected_status=booking.status):
             raise StorageError("the locked booking changed status", booking_id=booking.id)
@@ -120,14 +163,12 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
 
 
 def _refund(uow: UnitOfWork, events: list[Event], booking: Booking, mode: RefundMode,
-            policy: RefundPolicy, now: datetime) -> Refund | None:
+            percent: Decimal, now: datetime) -> Refund | None:
     """Refund only money that was actually taken for this booking, and only once."""
     wallet_paid, gateway_paid = paid_amounts(uow.payments.for_booking(booking.id))
     paid = wallet_paid + gateway_paid
     if booking.status is not BookingStatus.CONFIRMED or paid == ZERO:
         return None
-    item = uow.inventory.get(booking.item_id)
-    percent = policy.percent(starts_at=item.starts_at if item else None, now=now)
     amount = min(paid, quantize(paid * percent / 100, booking.currency))
     if amount == ZERO:
         return None

@@ -7,12 +7,13 @@ from datetime import datetime
 from bookcore.errors import InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import InventoryItem, check_id
-from bookcore.money import check_currency, parse_amount
+from bookcore.money import check_currency, in_money_context, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.promos import PromoCode
 from bookcore.transactions import in_transaction
 
 
+@in_money_context
 def add_inventory_item(uow: UnitOfWork, *, item_id: str, name: str, capacity: int,
                        unit_price: object, currency: str,
                        starts_at: datetime | None = None) -> InventoryItem:
@@ -31,6 +32,7 @@ def add_inventory_item(uow: UnitOfWork, *, item_id: str, name: str, capacity: in
     return in_transaction(uow, work)
 
 
+@in_money_context
 def add_promo_code(uow: UnitOfWork, promo: PromoCode) -> PromoCode:
     """Store a promo code definition. ``AlreadyExists`` if the code is taken."""
     if not isinstance(promo, PromoCode):

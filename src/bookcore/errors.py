@@ -75,6 +75,12 @@ class InvalidTransition(BookcoreError):
     code = "invalid_transition"
 
 
+class CancellationRefused(BookcoreError):
+    """The refund policy does not let this actor cancel the booking now (its item has started)."""
+
+    code = "cancellation_refused"
+
+
 class HoldExpired(BookcoreError):
     code = "hold_expired"
 

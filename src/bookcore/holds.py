@@ -26,6 +26,7 @@ from bookcore.model import (
     check_id,
     new_id,
 )
+from bookcore.money import in_money_context
 from bookcore.ports import UnitOfWork
 from bookcore.pricing import NO_CHARGES, Charges, Pricing, calculate_pricing, check_charges, check_quantity
 from bookcore.promos import NO_USAGE, normalize_code
@@ -97,6 +98,7 @@ def _price(uow: UnitOfWork, *, item: InventoryItem, customer_id: str, quantity: 
     )
 
 
+@in_money_context
 def quote(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
           promo_code: str | None = None, charges: Charges = NO_CHARGES) -> Pricing:
     """Price a prospective booking exactly as ``place_hold`` would, without holding anything."""
@@ -129,6 +131,7 @@ def expire_claimed(uow: UnitOfWork, events: list[Event], claimed: list[ExpiredHo
     return units.total()
 
 
+@in_money_context
 def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int, clock: Clock,
                promo_code: str | None = None, charges: Charges = NO_CHARGES,
                hold_ttl: timedelta = DEFAULT_HOLD_TTL, booking_id: str | None = None) -> HoldResult:
@@ -184,6 +187,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     return in_transaction(uow, work)
 
 
+@in_money_context
 def expire_holds(uow: UnitOfWork, *, clock: Clock, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_batches: int | None = None,
                  on_batch: Callable[[int, int], None] | None = None) -> ExpiryResult:

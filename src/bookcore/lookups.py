@@ -8,6 +8,7 @@ from bookcore.clock import ensure_utc
 from bookcore.errors import BookingNotFound, InventoryItemNotFound
 from bookcore.holds import seconds_left
 from bookcore.model import Booking, InventoryItem, Payment, Refund, check_id
+from bookcore.money import in_money_context
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import read
 from bookcore.values import FrozenModel
@@ -22,6 +23,7 @@ class BookingDetails(FrozenModel):
     refunds: tuple[Refund, ...]
 
 
+@in_money_context
 def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> BookingDetails:
     """Everything known about one booking; ``BookingNotFound`` if there is no such booking."""
     check_id(booking_id, field="booking_id")
@@ -38,6 +40,7 @@ def booking_details(uow: UnitOfWork, *, booking_id: str, now: datetime) -> Booki
     return read(uow, query)
 
 
+@in_money_context
 def inventory_items(uow: UnitOfWork, *, item_id: str | None = None) -> list[InventoryItem]:
     """One item (``InventoryItemNotFound`` if absent) or all of them."""
     if item_id is None:

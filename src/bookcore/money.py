@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
-from typing import Annotated, Any
+import functools
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from pydantic import BeforeValidator, ValidationInfo
 
@@ -22,15 +24,15 @@ MINOR_UNITS: dict[str, int] = {
 #: (banker's rounding).
 ROUNDING = ROUND_HALF_UP
 
-#: The context every amount is rounded in, through ``round_half_up``. Its own rather than the
-#: caller's thread-local one, so a caller's ``localcontext`` (fewer digits, other traps) can never
-#: change or refuse a rounding; and passing it is 2.5x faster than ``quantize(step, rounding=...)``.
-#: Otherwise it is the default context, spelled out so a changed ``DefaultContext`` cannot leak in:
-#: 28 digits, and InvalidOperation, DivisionByZero and Overflow raise.
-ROUNDING_CONTEXT = Context(prec=28, rounding=ROUNDING, Emin=-999_999, Emax=999_999, capitals=1,
-                           clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+#: The context all of bookcore's money arithmetic runs in (``in_money_context``) and every amount
+#: is rounded in (``round_half_up``). Its own rather than the caller's, so a caller's
+#: ``localcontext`` (fewer digits, another rounding, other traps) can never change an amount. It is
+#: the default context, spelled out so a changed ``DefaultContext`` cannot leak in, with half-up
+#: rounding: 28 digits, and InvalidOperation, DivisionByZero and Overflow raise.
+MONEY_CONTEXT = Context(prec=28, rounding=ROUNDING, Emin=-999_999, Emax=999_999, capitals=1,
+                        clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
 #: ``round_half_up(amount, step)`` rounds ``amount`` half up to a multiple of ``step``.
-round_half_up = ROUNDING_CONTEXT.quantize
+round_half_up = MONEY_CONTEXT.quantize
 
 #: Largest amount bookcore accepts anywhere; keeps every computed total inside the database's
 #: NUMERIC(20, 3) columns with room for fees and tax.
@@ -41,6 +43,23 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 #: Zero with each currency's exponent (``0.00`` for EUR), so sums and results look alike.
 ZEROS: dict[str, Decimal] = {code: round_half_up(ZERO, step) for code, step in _QUANTUM.items()}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_money_context(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` in ``MONEY_CONTEXT``, whatever decimal context its caller is in.
+
+    Every public function that computes, stores or reads amounts is wrapped in it, so the
+    arithmetic of pricing, of the stores' balances and of amounts read back is bookcore's own.
+    """
+    @functools.wraps(function)
+    def in_context(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(MONEY_CONTEXT):
+            return function(*args, **kwargs)
+
+    return in_context
 
 
 def check_currency(currency: object, *, field: str = "currency") -> str:
@@ -82,7 +101,7 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         number = Decimal(value)
     elif isinstance(value, str):
         try:
-            number = Decimal(value.strip())
+            number = Decimal(value.strip(), MONEY_CONTEXT)  # refused even where the caller traps nothing
         except InvalidOperation:
             raise InvalidAmount(f"{field} is not a number", field=field, value=value) from None
     else:

@@ -34,7 +34,7 @@ from bookcore.model import (
     check_transition,
     new_id,
 )
-from bookcore.money import ZERO, parse_amount, same_currency
+from bookcore.money import ZERO, in_money_context, parse_amount, same_currency
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction
 from bookcore.values import FrozenModel
@@ -70,6 +70,7 @@ def _check_key(key: object) -> str:
     return key
 
 
+@in_money_context
 def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, gateway_amount: object,
                      currency: str, clock: Clock, gateway_reference: str | None = None,
                      accept_late_payment: bool = True,

@@ -20,10 +20,11 @@ from bookcore.errors import InvalidAmount, InvalidInput
 from bookcore.money import (
     HUNDRED,
     MAX_AMOUNT,
-    ROUNDING_CONTEXT,
+    MONEY_CONTEXT,
     ZERO,
     ZEROS,
     StrictDecimal,
+    in_money_context,
     parse_amount,
     parse_percent,
     quantum,
@@ -43,9 +44,9 @@ from bookcore.values import FrozenModel, InputModel, check_text
 
 MAX_QUANTITY = 10_000
 
-# A difference that comes out zero is -0 under a caller's ROUND_FLOOR context, and would print as
-# "-0.00"; in bookcore's own context it is 0.
-_difference = ROUNDING_CONTEXT.subtract
+# A difference that comes out zero is -0 under a ROUND_FLOOR context, and would print as "-0.00";
+# in bookcore's own context it is 0.
+_difference = MONEY_CONTEXT.subtract
 
 
 class FeeKind(StrEnum):
@@ -192,6 +193,7 @@ def _fee_lines(fees: Sequence[Fee], base: Decimal, currency: str,
     return tuple(lines), total  # at least one line, so total has the currency exponent
 
 
+@in_money_context
 def calculate_pricing(
     *,
     unit_price: object,

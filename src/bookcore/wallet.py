@@ -10,7 +10,7 @@ from bookcore.clock import Clock, now_from
 from bookcore.errors import InsufficientWalletBalance, InvalidAmount, InvalidInput
 from bookcore.logs import Event, event
 from bookcore.model import WalletEntry, WalletEntryKind, check_id, new_id
-from bookcore.money import MAX_AMOUNT, check_currency, parse_amount
+from bookcore.money import MAX_AMOUNT, check_currency, in_money_context, parse_amount
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction, read
 from bookcore.values import check_text
@@ -62,9 +62,13 @@ def debit(uow: UnitOfWork, events: list[Event], *, customer_id: str, currency: s
     return True
 
 
+@in_money_context
 def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
                   reason: str, clock: Clock) -> Decimal:
-    """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance."""
+    """Add money to a customer's wallet (top-up, goodwill, correction). Returns the new balance.
+
+    ``InvalidAmount`` (field ``amount``) if the balance would pass ``MAX_AMOUNT``.
+    """
     check_id(customer_id, field="customer_id")
     value = parse_amount(amount, currency, allow_zero=False)
     reason = _check_reason(reason)
@@ -73,11 +77,12 @@ def credit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency
     def work(uow: UnitOfWork, events: list[Event]) -> Decimal:
         credit(uow, events, customer_id=customer_id, currency=currency, amount=value,
                reason=reason, booking_id=None, now=now)
-        return uow.wallets.balance(customer_id, currency)
+        return uow.wallets.balance(customer_id, currency)  # credit() refused one past MAX_AMOUNT
 
     return in_transaction(uow, work)
 
 
+@in_money_context
 def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency: str,
                  reason: str, clock: Clock) -> Decimal:
     """Take money out of a wallet (a correction or payout). ``InsufficientWalletBalance`` if short."""
@@ -97,12 +102,14 @@ def debit_wallet(uow: UnitOfWork, *, customer_id: str, amount: object, currency:
     return in_transaction(uow, work)
 
 
+@in_money_context
 def wallet_balance(uow: UnitOfWork, *, customer_id: str, currency: str) -> Decimal:
     check_id(customer_id, field="customer_id")
     check_currency(currency)
     return read(uow, lambda uow: uow.wallets.balance(customer_id, currency))
 
 
+@in_money_context
 def wallet_history(uow: UnitOfWork, *, customer_id: str, currency: str) -> Sequence[WalletEntry]:
     check_id(customer_id, field="customer_id")
     check_currency(currency)
