@@ -2,12 +2,14 @@
 items, with faults injected, then an audit and a reconciliation of what the workers believe.
 
     python -m tests.torture.run --backend postgres --workers 16 --ops 400     # needs the URL below
+    python -m tests.torture.run --backend mariadb --workers 16 --ops 400      # BOOKCORE_TEST_MARIADB_URL
     python -m tests.torture.run --backend sqlite --workers 4 --ops 300
 
-PostgreSQL: BOOKCORE_TEST_POSTGRES_URL names the server; the run uses its own database
-``bookcore_torture`` on it. Faults: connections killed mid-transaction by ``pg_terminate_backend``
-from a separate process, exceptions thrown between the steps of a service, a 50 ms
-``lock_timeout`` so lock waits fail with real lock errors (retried by bookcore as transient), and
+PostgreSQL and MariaDB: BOOKCORE_TEST_POSTGRES_URL / BOOKCORE_TEST_MARIADB_URL name the server; the
+run uses its own database ``bookcore_torture`` on it. Faults: connections killed mid-transaction
+(``pg_terminate_backend``, ``KILL``) from a separate process, exceptions thrown between the steps
+of a service, short lock waits (50 ms ``lock_timeout``; MariaDB's shortest, 1 s) so lock waits fail
+with real lock errors (retried by bookcore as transient), and
 with ``--restart-command`` the server restarted once mid-run. Beside the workers, ``--sweepers``
 processes run ``bookcore expire`` over and over, as several cron jobs would.
 Prints a JSON report; exits 1 if any invariant broke.
@@ -31,7 +33,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InternalError, OperationalError
 
 from bookcore import (
     Actor,
@@ -74,18 +77,23 @@ class Belief:
     transient: int = 0
 
 
+SERVER_VARIABLES = {"postgres": "BOOKCORE_TEST_POSTGRES_URL", "mariadb": "BOOKCORE_TEST_MARIADB_URL"}
+
+
 def database_url(backend: str, workdir: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{os.path.join(workdir, 'torture.db')}"
-    server = os.environ.get("BOOKCORE_TEST_POSTGRES_URL")
+    server = os.environ.get(SERVER_VARIABLES[backend])
     if not server:
-        sys.exit("set BOOKCORE_TEST_POSTGRES_URL to torture PostgreSQL")
+        sys.exit(f"set {SERVER_VARIABLES[backend]} to torture {backend}")
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    force = " WITH (FORCE)" if backend == "postgres" else ""
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE}{force}"))
         connection.execute(text(f"CREATE DATABASE {DATABASE}"))
     admin.dispose()
-    return server.rsplit("/", 1)[0] + f"/{DATABASE}"
+    url = make_url(server)
+    return url.set(database=DATABASE).render_as_string(hide_password=False)
 
 
 def engine_for(url: str, **options: Any) -> Any:
@@ -109,12 +117,14 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-def worker(url: str, index: int, ops: int, fault_rate: float, postgres: bool,
+def worker(url: str, index: int, ops: int, fault_rate: float, backend: str,
            results: multiprocessing.Queue[dict[str, Any]]) -> None:
     rng = random.Random(index)
     options: dict[str, Any] = {}
-    if postgres:
+    if backend == "postgres":
         options["connect_args"] = {"options": "-c lock_timeout=50"}
+    elif backend == "mariadb":
+        options["connect_args"] = {"init_command": "SET SESSION innodb_lock_wait_timeout = 1"}
     engine = engine_for(url, **options)
     uow = FaultyUnitOfWork(SqlAlchemyUnitOfWork(engine), rng, fault_rate)
     clock = SystemClock()
@@ -174,21 +184,28 @@ def worker(url: str, index: int, ops: int, fault_rate: float, postgres: bool,
                  "transient": belief.transient})
 
 
-def killer(url: str, stop: Any, results: multiprocessing.Queue[dict[str, Any]]) -> None:
+#: Busy bookcore sessions other than the killer's own, and how to end one, per server.
+SESSIONS = {
+    "postgres": ("SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() "
+                 "AND state IN ('active', 'idle in transaction')", "SELECT pg_terminate_backend({})"),
+    "mariadb": ("SELECT id FROM information_schema.processlist WHERE db = :db "
+                "AND id <> CONNECTION_ID() AND command <> 'Sleep'", "KILL {}"),
+}
+
+
+def killer(url: str, backend: str, stop: Any, results: multiprocessing.Queue[dict[str, Any]]) -> None:
     """Terminates a random busy bookcore connection every few milliseconds."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     rng, killed = random.Random(99), 0
+    find, kill = SESSIONS[backend]
     while not stop.is_set():
         try:
             with engine.connect() as connection:
-                pids = connection.execute(text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() "
-                    "AND state IN ('active', 'idle in transaction')"), {"db": DATABASE}).scalars().all()
-                if pids:
-                    connection.execute(text("SELECT pg_terminate_backend(:pid)"),
-                                       {"pid": rng.choice(pids)})
+                sessions = connection.execute(text(find), {"db": DATABASE}).scalars().all()
+                if sessions:
+                    connection.execute(text(kill.format(int(rng.choice(sessions)))))
                     killed += 1
-        except OperationalError:  # the server is restarting: try again on the next round
+        except (OperationalError, InternalError):  # restarting, or the session ended by itself
             pass
         stop.wait(0.02)
     results.put({"killed": killed})
@@ -246,7 +263,7 @@ def reconcile(url: str, beliefs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--backend", choices=["postgres", "mariadb", "sqlite"], default="postgres")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--ops", type=int, default=400, help="operations per worker")
     parser.add_argument("--fault-rate", type=float, default=0.02,
@@ -266,15 +283,14 @@ def main() -> int:
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[dict[str, Any]] = context.Queue()
     stop = context.Event()
-    postgres = args.backend == "postgres"
     started = time.monotonic()
-    kill = postgres and not args.no_kill
-    killers = [context.Process(target=killer, args=(url, stop, results))] if kill else []
+    kill = args.backend != "sqlite" and not args.no_kill
+    killers = [context.Process(target=killer, args=(url, args.backend, stop, results))] if kill else []
     killers += [context.Process(target=sweeper, args=(url, stop, results)) for _ in range(args.sweepers)]
     if args.restart_command:
         killers.append(context.Process(target=restarter, args=(args.restart_command,
                                                                args.restart_after, stop, results)))
-    workers = [context.Process(target=worker, args=(url, i, args.ops, args.fault_rate, postgres, results))
+    workers = [context.Process(target=worker, args=(url, i, args.ops, args.fault_rate, args.backend, results))
                for i in range(args.workers)]
     for process in killers + workers:
         process.start()

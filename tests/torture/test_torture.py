@@ -41,6 +41,18 @@ def test_postgres_survives_killed_connections_and_injected_faults() -> None:
     assert set(codes) <= ({"0", "4", "6"} if restart else {"0"}), codes
 
 
+@pytest.mark.mariadb
+def test_mariadb_survives_killed_connections_and_injected_faults() -> None:
+    if not os.environ.get("BOOKCORE_TEST_MARIADB_URL"):
+        pytest.skip("BOOKCORE_TEST_MARIADB_URL is not set")
+    report = torture("--backend", "mariadb", "--workers", "8", "--ops", "80", "--sweepers", "3")
+    assert {key: report[key] for key in ZERO_TARGETS} == dict.fromkeys(ZERO_TARGETS, 0)
+    faults = report["faults_injected"]
+    assert isinstance(faults, dict) and faults["exceptions"] > 0 and faults["connections_killed"] > 0
+    codes = report["sweeper_exit_codes"]
+    assert isinstance(codes, dict) and sum(codes.values()) > 0 and set(codes) == {"0"}, codes
+
+
 def test_sqlite_processes_survive_injected_faults() -> None:
     report = torture("--backend", "sqlite", "--workers", "3", "--ops", "80", "--sweepers", "2")
     assert {key: report[key] for key in ZERO_TARGETS} == dict.fromkeys(ZERO_TARGETS, 0)
