@@ -27,7 +27,7 @@ from tests.cli_db import engine_for, fresh_database
 
 runner = CliRunner()
 TALLY: Counter[str] = Counter()
-HOSTILE = settings(max_examples=60, deadline=None,
+HOSTILE = settings(max_examples=min(60, settings().max_examples), deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 REFUSED = {2, 3}  # bad input / business refusal (see `bookcore --help`)
 

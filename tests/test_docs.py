@@ -20,7 +20,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def snippets() -> list[object]:
-    found = []
+    found: list[object] = []
     for document in DOCUMENTS:
         text = document.read_text(encoding="utf-8")
         for match in FENCE.finditer(text):
