@@ -79,3 +79,15 @@ def test_an_app_that_asks_for_alembic_logs_gets_them(tmp_path: Path) -> None:
 ])
 def test_a_missing_driver_is_explained_with_the_url_to_use(url: str, hint: str) -> None:
     assert driver_hint(url) == hint
+
+
+def test_expire_loads_neither_alembic_nor_rich_nor_a_server_driver(tmp_path: Path) -> None:
+    from tests.cli_db import fresh_database
+
+    url = fresh_database("sqlite", tmp_path)
+    code = (f"import sys\nsys.argv = ['bookcore', '--database-url', {url!r}, 'expire']\n"
+            "from bookcore.cli import main\ntry:\n    main()\nexcept SystemExit as stop:\n"
+            "    assert not stop.code, stop.code")
+    loaded = loaded_after(code)
+    assert "sqlalchemy" in loaded
+    assert loaded & {"alembic", "rich", "psycopg", "pymysql"} == set()
