@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from enum import StrEnum
 from typing import Annotated, NoReturn
@@ -21,7 +22,7 @@ from bookcore.cli.store import DEFAULT_DATABASE_URL, RootDatabaseUrl, Settings
 EXIT_CODES_HELP = ("Exit codes: 0 ok; 1 audit found violations; 2 bad arguments; 3 refused by a "
                    "business rule; 4 database unreachable; 5 schema not migrated (run `bookcore db "
                    "upgrade`); 6 expire failed part way (rerun finishes); 7 the output could not be "
-                   "written (disk full, closed pipe).")
+                   "written (disk full).")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="bookcore: booking and payments core. Ops and support commands.",
@@ -60,6 +61,8 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
+    if hasattr(signal, "SIGPIPE"):  # a reader that stops early (`| head`) ends us as any Unix tool
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         try:
             app(prog_name="bookcore")
