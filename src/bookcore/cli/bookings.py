@@ -54,7 +54,7 @@ def _refuse_orphans(*, customer: str | None, promo: str | None, promo_percent: s
         raise _usage("a promo is either a percentage or an amount off, not both",
                      "--promo-percent / --promo-amount")
     defines = "--promo-percent" if promo_percent is not None else "--promo-amount"
-    if (promo_percent is not None or promo_amount is not None) and promo is None:
+    if (promo_percent is not None or promo_amount is not None) and promo is None and item is None:
         raise _usage(f"{defines} defines the code given with --promo; give --promo too", defines)
     if customer is not None and item is None:
         raise _usage("--customer goes with --item (a pure quote has no customer)", "--customer")
@@ -87,8 +87,9 @@ def quote(
     if item is not None:
         if customer is None:
             raise _usage("--item needs --customer (their wallet and promo uses count)", "--customer")
-        extra = [name for name, value in (("--currency", currency), ("--promo-percent", promo_percent),
-                                          ("--promo-amount", promo_amount), ("--wallet", wallet)) if value]
+        given = (("--currency", currency), ("--promo-percent", promo_percent),
+                 ("--promo-amount", promo_amount), ("--wallet", wallet))
+        extra = [name for name, value in given if value is not None]
         if extra:
             raise _usage("the item, its promo codes and the wallet come from the database",
                          " / ".join(extra))
