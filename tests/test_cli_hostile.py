@@ -214,6 +214,7 @@ EDGES: list[tuple[list[str], int, str]] = [
     (["quote", "--unit-price", "10", "--promo", "X", "--promo-percent", "10", "--promo-amount", "1"], 2,
      "not both"),
     (["quote", "--unit-price", "10", "--customer", "alice"], 2, "--customer goes with --item"),
+    (["quote", "--item", "room", "--customer", "alice", "--wallet", ""], 2, "come from the database"),
     (["quote", "--unit-price", "1e400"], 2, "largest supported amount"),
     (["hold", "--item", "room", "--customer", "bob", "--quantity", "99999999999999999999"], 2, "quantity"),
     (["inventory", "add", "x", "--capacity", "1", "--unit-price", "1", "--starts-at", "2026-01-01T00:00"],
@@ -247,9 +248,9 @@ def test_amounts_print_in_minor_units_and_counts_in_words(workdir: tuple[Path, s
         "dry run: would expire 0 bookings, 0 units; nothing changed\n"
 
 
-# No --every: a valid one ("1") would loop until stopped, by design.
 _extreme_numbers = st.sampled_from(["0", "-1", "1", "", " ", "x", "nan", "inf", "1e400", "-0",
                                     "9223372036854775808", "99999999999999999999", "1.5", "0x10"])
+# No --every: a valid one ("1") would loop until stopped, by design.
 _options = st.sampled_from(["--quantity", "--batch-size", "--ttl-minutes", "--sweep-interval-minutes",
                             "--unit-price", "--wallet", "--tax-percent", "--promo-percent",
                             "--promo-amount", "--capacity", "--amount", "--gateway-amount",
