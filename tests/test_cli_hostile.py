@@ -251,19 +251,29 @@ def test_amounts_print_in_minor_units_and_counts_in_words(workdir: tuple[Path, s
 _extreme_numbers = st.sampled_from(["0", "-1", "1", "", " ", "x", "nan", "inf", "1e400", "-0",
                                     "9223372036854775808", "99999999999999999999", "1.5", "0x10"])
 # No --every: a valid one ("1") would loop until stopped, by design.
-_options = st.sampled_from(["--quantity", "--batch-size", "--ttl-minutes", "--sweep-interval-minutes",
-                            "--unit-price", "--wallet", "--tax-percent", "--promo-percent",
-                            "--promo-amount", "--capacity", "--amount", "--gateway-amount",
-                            "--fee", "--starts-at", "--database-url"])
+_number_options = st.sampled_from(["--quantity", "--batch-size", "--ttl-minutes",
+                                   "--sweep-interval-minutes", "--unit-price", "--wallet", "--tax-percent",
+                                   "--promo-percent", "--promo-amount", "--capacity", "--amount",
+                                   "--gateway-amount", "--fee", "--starts-at"])
+# Any text a shell can pass (argv cannot hold NUL).
+_extreme_texts = st.one_of(
+    st.sampled_from(["", " ", "x" * 300, "new\nline", "\u202e", "%s%n", "'; DROP TABLE bookings; --",
+                     "../../etc/passwd", "--json", "sqlite:///", "mysql://", "postgresql+psycopg://u:@/"]),
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=20))
+_text_options = st.sampled_from(["--currency", "--promo", "--booking-id", "--key", "--reference",
+                                 "--actor", "--refund-mode", "--log-level", "--name", "--reason", "--item",
+                                 "--customer", "--database-url"])
+_extras = st.lists(st.one_of(st.tuples(_number_options, _extreme_numbers),
+                             st.tuples(_text_options, _extreme_texts)), max_size=3)
 _commands = st.sampled_from([["quote", "--unit-price", "10"], ["expire"], ["expire", "--dry-run"],
                              ["audit"], ["hold", "--item", "room", "--customer", "bob"],
                              ["inventory", "add", "y"], ["wallet", "credit", "dave"],
                              ["pay", "b-1", "--key", "k"], ["db", "current"]])
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(command=_commands, extras=st.lists(st.tuples(_options, _extreme_numbers), max_size=3))
+@given(command=_commands, extras=_extras)
 def test_extreme_options_never_crash_the_command(workdir: tuple[Path, str], command: list[str],
                                                  extras: list[tuple[str, str]]) -> None:
     process(*workdir, *command, *(token for pair in extras for token in pair))
