@@ -279,7 +279,7 @@ def test_expire_dry_run_counts_and_changes_nothing_then_expire_releases(url: str
             done["error"]) == (True, 5, 5, 3, None)
     assert ok_json(url, "inventory", "show", "lapsed-room")[0]["available"] == 5
     again = cli(url, "expire")
-    assert again.exit_code == 0 and again.stdout == "expired 0 bookings, released 0 units in 1 batch(es)\n"
+    assert again.exit_code == 0 and again.stdout == "expired 0 bookings, released 0 units in 1 batch\n"
     assert ok_json(url, "audit")["ok"] is True
 
 
@@ -316,7 +316,7 @@ def test_expire_stopped_by_a_signal_reports_what_committed_and_exits_6(
     monkeypatch.setattr(sweep, "expire_holds", interrupted_after_one_batch)
     result = cli(sqlite_url, "expire", "--batch-size", "1")
     assert result.exit_code == 6
-    assert result.stdout.startswith("expire stopped part way: 1 batch(es) committed (1 bookings")
+    assert result.stdout.startswith("expire stopped part way: 1 batch committed (1 booking, 1 unit expired")
     assert result.stderr == "error: interrupted: interrupted before the sweep finished\n"
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +27,7 @@ from tests.cli_db import engine_for, fresh_database
 
 runner = CliRunner()
 TALLY: Counter[str] = Counter()
-HOSTILE = settings(max_examples=60, deadline=None,
+HOSTILE = settings(max_examples=min(60, settings().max_examples), deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 REFUSED = {2, 3}  # bad input / business refusal (see `bookcore --help`)
 
@@ -157,3 +160,120 @@ def test_hostile_cancellations(database: Any, booking: str, actor: str) -> None:
 @given(booking=hostile_ids)
 def test_hostile_lookups(database: Any, booking: str) -> None:
     refused(database, "show", booking)
+
+
+# ---- the real command, as a process: every edge ends in one line and a documented code ----------
+
+DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7}  # `bookcore --help`, docs/cli.md
+PASSWORD = "pw-Zq9"
+UNREACHABLE = f"postgresql+psycopg://ops:{PASSWORD}@127.0.0.1:1/shop"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A directory holding a migrated SQLite store with an item and a held booking."""
+    directory = tmp_path_factory.mktemp("cli-process")
+    url = fresh_database("sqlite", directory)
+    for args in (["inventory", "add", "room", "--capacity", "3", "--unit-price", "1000.00"],
+                 ["hold", "--item", "room", "--customer", "alice", "--booking-id", "b-1"]):
+        assert runner.invoke(app, ["--database-url", url, *args]).exit_code == 0
+    return directory, url
+
+
+def process(cwd: Path, url: str, *args: str, stdout: int | IO[str] = subprocess.PIPE
+            ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BOOKCORE_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "bookcore", *args], cwd=cwd, env=env, text=True,
+                          stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False)
+    output = (done.stdout or "") + done.stderr
+    assert done.returncode in DOCUMENTED_EXIT_CODES, (args, done.returncode, output)
+    assert "Traceback" not in output, output
+    assert PASSWORD not in output, output
+    if done.returncode not in (0, 1):
+        # The reason is one line: ours ("error: code: ...") or the parser's ("Error: ...").
+        reasons = [line for line in done.stderr.splitlines() if line.lower().startswith("error")]
+        assert len(reasons) == 1, (args, done.stderr)
+    return done
+
+
+EDGES: list[tuple[list[str], int, str]] = [
+    # An empty URL is not "***n***o***t***...": masking never rewrites the message's text.
+    (["expire", "--database-url", ""], 2, "error: invalid_input: not a database URL;"),
+    (["--database-url", "postgresql+psycopg://ops:s@127.0.0.1:1/shop", "expire"], 4,
+     "error: database_unavailable: the database is unreachable"),
+    (["db", "upgrade", "--database-url", UNREACHABLE], 4, "error: database_unavailable:"),
+    (["db", "upgrade", "--database-url", f"postgresql+psycopg://ops:{PASSWORD}@nohost.invalid/x"], 4,
+     "error: database_unavailable:"),
+    (["expire", "--database-url", f"mysql://ops:{PASSWORD}@127.0.0.1:1/shop"], 2,
+     "pip install 'bookcore[mysql]' and use mysql+pymysql://ops:***@127.0.0.1:1/shop"),
+    (["audit", "--sweep-interval-minutes", "10000000000000"], 2, "--sweep-interval-minutes"),
+    (["audit", "--sweep-interval-minutes", "0"], 2, "--sweep-interval-minutes"),
+    (["expire", "--batch-size", "99999999999999999999"], 2, "--batch-size"),
+    (["expire", "--every", "99999999999999999999h"], 2, "--every"),
+    (["quote", "--unit-price", "10", "--promo-percent", "10"], 2, "give --promo too"),
+    (["quote", "--unit-price", "10", "--promo", "X", "--promo-percent", "10", "--promo-amount", "1"], 2,
+     "not both"),
+    (["quote", "--unit-price", "10", "--customer", "alice"], 2, "--customer goes with --item"),
+    (["quote", "--item", "room", "--customer", "alice", "--wallet", ""], 2, "come from the database"),
+    (["quote", "--unit-price", "1e400"], 2, "largest supported amount"),
+    (["hold", "--item", "room", "--customer", "bob", "--quantity", "99999999999999999999"], 2, "quantity"),
+    (["inventory", "add", "x", "--capacity", "1", "--unit-price", "1", "--starts-at", "2026-01-01T00:00"],
+     2, "value=2026-01-01T00:00:00)"),
+    (["show", "nobody"], 3, "error: booking_not_found:"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "says"), EDGES, ids=[" ".join(edge[0])[:60] for edge in EDGES])
+def test_every_cli_edge_is_one_line_and_a_documented_code(workdir: tuple[Path, str], args: list[str],
+                                                          code: int, says: str) -> None:
+    done = process(*workdir, *args)
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert "***n***" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["expire"], ["expire", "--json"], ["show", "b-1"], ["--help"]])
+def test_output_to_a_full_disk_is_exit_7_and_one_line(workdir: tuple[Path, str], args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = process(*workdir, *args, stdout=full)
+    assert done.returncode == 7
+    assert done.stderr.startswith("error: output_failed:") and done.stderr.count("\n") == 1
+
+
+def test_amounts_print_in_minor_units_and_counts_in_words(workdir: tuple[Path, str]) -> None:
+    credited = process(*workdir, "wallet", "credit", "carol", "--amount", "1e3")
+    assert credited.stdout == "credited 1000.00 INR; carol wallet balance: 1000.00 INR\n"
+    assert process(*workdir, "wallet", "balance", "nobody").stdout == "nobody wallet balance: 0.00 INR\n"
+    assert process(*workdir, "expire", "--dry-run").stdout == \
+        "dry run: would expire 0 bookings, 0 units; nothing changed\n"
+
+
+_extreme_numbers = st.sampled_from(["0", "-1", "1", "", " ", "x", "nan", "inf", "1e400", "-0",
+                                    "9223372036854775808", "99999999999999999999", "1.5", "0x10"])
+# No --every: a valid one ("1") would loop until stopped, by design.
+_number_options = st.sampled_from(["--quantity", "--batch-size", "--ttl-minutes",
+                                   "--sweep-interval-minutes", "--unit-price", "--wallet", "--tax-percent",
+                                   "--promo-percent", "--promo-amount", "--capacity", "--amount",
+                                   "--gateway-amount", "--fee", "--starts-at"])
+# Any text a shell can pass (argv cannot hold NUL).
+_extreme_texts = st.one_of(
+    st.sampled_from(["", " ", "x" * 300, "new\nline", "\u202e", "%s%n", "'; DROP TABLE bookings; --",
+                     "../../etc/passwd", "--json", "sqlite:///", "mysql://", "postgresql+psycopg://u:@/"]),
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=20))
+_text_options = st.sampled_from(["--currency", "--promo", "--booking-id", "--key", "--reference",
+                                 "--actor", "--refund-mode", "--log-level", "--name", "--reason", "--item",
+                                 "--customer", "--database-url"])
+_extras = st.lists(st.one_of(st.tuples(_number_options, _extreme_numbers),
+                             st.tuples(_text_options, _extreme_texts)), max_size=3)
+_commands = st.sampled_from([["quote", "--unit-price", "10"], ["expire"], ["expire", "--dry-run"],
+                             ["audit"], ["hold", "--item", "room", "--customer", "bob"],
+                             ["inventory", "add", "y"], ["wallet", "credit", "dave"],
+                             ["pay", "b-1", "--key", "k"], ["db", "current"]])
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(command=_commands, extras=_extras)
+def test_extreme_options_never_crash_the_command(workdir: tuple[Path, str], command: list[str],
+                                                 extras: list[tuple[str, str]]) -> None:
+    process(*workdir, *command, *(token for pair in extras for token in pair))

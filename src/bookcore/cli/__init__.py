@@ -7,18 +7,22 @@ touches a database or the environment until a command runs.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from bookcore.cli import bookings, demo, ops, support
-from bookcore.cli.output import bookcore_logs
+from bookcore.cli.output import EXIT_OUTPUT_FAILED, bookcore_logs
 from bookcore.cli.store import DEFAULT_DATABASE_URL, RootDatabaseUrl, Settings
 
 EXIT_CODES_HELP = ("Exit codes: 0 ok; 1 audit found violations; 2 bad arguments; 3 refused by a "
                    "business rule; 4 database unreachable; 5 schema not migrated (run `bookcore db "
-                   "upgrade`); 6 expire failed part way (rerun finishes).")
+                   "upgrade`); 6 expire failed part way (rerun finishes); 7 the output could not be "
+                   "written (disk full).")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="bookcore: booking and payments core. Ops and support commands.",
@@ -57,4 +61,25 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
-    app(prog_name="bookcore")
+    if hasattr(signal, "SIGPIPE"):  # a reader that stops early (`| head`) ends us as any Unix tool
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        try:
+            app(prog_name="bookcore")
+        finally:
+            sys.stdout.flush()  # a full disk shows here, while it can still be reported
+    except OSError as error:
+        _output_failed(error)
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    """stdout could not be written (``> /dev/full``, a full log disk): one line on stderr, exit 7.
+
+    stdout is pointed at /dev/null first so that the interpreter's own flush at exit, of output
+    that can never be written, does not print a second complaint.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    typer.echo(f"error: output_failed: could not write the output ({error.strerror or error})", err=True)
+    sys.exit(EXIT_OUTPUT_FAILED)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bookcore.cancellation import cancel_booking
-from bookcore.cli.output import print_json, reported
+from bookcore.cli.output import money, plural, print_json, reported
 from bookcore.cli.render import pricing_text, print_booking
 from bookcore.cli.store import DatabaseUrl, database_url, open_store
 from bookcore.clock import SystemClock
@@ -47,6 +47,19 @@ def _usage(message: str, hint: str) -> typer.BadParameter:
     return typer.BadParameter(message, param_hint=hint)
 
 
+def _refuse_orphans(*, customer: str | None, promo: str | None, promo_percent: str | None,
+                    promo_amount: str | None, item: str | None) -> None:
+    """Options that would be silently ignored are refused instead: the caller meant something."""
+    if promo_percent is not None and promo_amount is not None:
+        raise _usage("a promo is either a percentage or an amount off, not both",
+                     "--promo-percent / --promo-amount")
+    defines = "--promo-percent" if promo_percent is not None else "--promo-amount"
+    if (promo_percent is not None or promo_amount is not None) and promo is None and item is None:
+        raise _usage(f"{defines} defines the code given with --promo; give --promo too", defines)
+    if customer is not None and item is None:
+        raise _usage("--customer goes with --item (a pure quote has no customer)", "--customer")
+
+
 def quote(
     ctx: typer.Context,
     unit_price: Annotated[str | None, typer.Option(
@@ -66,14 +79,17 @@ def quote(
     database_url_option: DatabaseUrl = None,
 ) -> None:
     """Print a full price breakdown: pure (--unit-price ...) or for an item (--item --customer)."""
+    _refuse_orphans(customer=customer, promo=promo, promo_percent=promo_percent,
+                    promo_amount=promo_amount, item=item)
     if (unit_price is None) == (item is None):
         raise _usage("give either --unit-price (a pure quote) or --item with --customer",
                      "--unit-price / --item")
     if item is not None:
         if customer is None:
             raise _usage("--item needs --customer (their wallet and promo uses count)", "--customer")
-        extra = [name for name, value in (("--currency", currency), ("--promo-percent", promo_percent),
-                                          ("--promo-amount", promo_amount), ("--wallet", wallet)) if value]
+        given = (("--currency", currency), ("--promo-percent", promo_percent),
+                 ("--promo-amount", promo_amount), ("--wallet", wallet))
+        extra = [name for name, value in given if value is not None]
         if extra:
             raise _usage("the item, its promo codes and the wallet come from the database",
                          " / ".join(extra))
@@ -85,11 +101,12 @@ def quote(
         with reported():
             code = ("INR" if currency is None else currency).upper()
             definition = None
-            if promo is not None and (promo_percent or promo_amount):
-                kind = PromoKind.PERCENTAGE if promo_percent else PromoKind.FIXED
-                definition = PromoCode(code=promo, kind=kind,
-                                       value=to_decimal(promo_percent or promo_amount, field="promo"),
-                                       currency=None if promo_percent else code)
+            if promo is not None and (promo_percent is not None or promo_amount is not None):
+                percent = promo_percent is not None
+                definition = PromoCode(code=promo, kind=PromoKind.PERCENTAGE if percent else PromoKind.FIXED,
+                                       value=to_decimal(promo_percent if percent else promo_amount,
+                                                        field="promo"),
+                                       currency=None if percent else code)
             extras = charges(fee, tax_percent)
             pricing = calculate_pricing(
                 unit_price=unit_price, quantity=quantity, currency=code, now=datetime.now(UTC),
@@ -161,11 +178,13 @@ def pay(
     payment = result.payment
     replay = " (replayed: this key was seen before; nothing moved)" if result.replayed else ""
     typer.echo(f"{result.outcome.value}{replay}: booking {result.booking.id} is "
-               f"{result.booking.status.value}; wallet {payment.wallet_amount}, gateway "
-               f"{payment.gateway_amount} {payment.currency}")
+               f"{result.booking.status.value}; wallet {money(payment.wallet_amount, payment.currency)}, "
+               f"gateway {money(payment.gateway_amount, payment.currency)}")
     if result.refund is not None:
-        typer.echo(f"handed back: {result.refund.to_wallet} to the wallet, "
-                   f"{result.refund.to_gateway} to refund through the gateway ({result.refund.reason})")
+        refund = result.refund
+        typer.echo(f"handed back: {money(refund.to_wallet, refund.currency)} to the wallet, "
+                   f"{money(refund.to_gateway, refund.currency)} to refund through the gateway "
+                   f"({refund.reason})")
 
 
 def cancel(
@@ -190,10 +209,10 @@ def cancel(
         return
     refund = result.refund
     refunded = ("nothing refunded" if refund is None else
-                f"refunded {refund.to_wallet} {refund.currency} to the wallet and {refund.to_gateway} "
-                "to return through the gateway")
+                f"refunded {money(refund.to_wallet, refund.currency)} to the wallet and "
+                f"{money(refund.to_gateway, refund.currency)} to return through the gateway")
     typer.echo(f"cancelled booking {result.booking.id} (was {result.old_status.value}): released "
-               f"{result.released_units} units; {refunded}")
+               f"{plural(result.released_units, 'unit')}; {refunded}")
 
 
 def show(

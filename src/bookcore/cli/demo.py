@@ -15,7 +15,7 @@ import typer
 from bookcore.audit import audit
 from bookcore.cancellation import cancel_booking
 from bookcore.catalog import add_inventory_item
-from bookcore.cli.output import EXIT_VIOLATIONS, bookcore_logs, error_line
+from bookcore.cli.output import EXIT_VIOLATIONS, bookcore_logs, error_line, money, plural
 from bookcore.cli.store import Store, open_store
 from bookcore.clock import ManualClock, SystemClock
 from bookcore.errors import InsufficientInventory, InvalidInput
@@ -95,15 +95,15 @@ class Story:
                  "were left); then `bookcore expire` runs.")
         self.clock.advance(timedelta(minutes=10, seconds=1))
         result = expire_holds(self.store.uow(), clock=self.clock)
-        typer.echo(f"   expired {result.expired_bookings} booking(s), released {result.released_units} "
-                   f"unit(s); rooms available now: {self.available()}")
+        typer.echo(f"   expired {plural(result.expired_bookings, 'booking')}, released "
+                   f"{plural(result.released_units, 'unit')}; rooms available now: {self.available()}")
 
     def cancel(self, booking: Booking) -> None:
         self.say("asha cancels; her refund goes to her wallet.")
         result = cancel_booking(self.store.uow(), booking_id=booking.id, actor=Actor.customer("asha"),
                                 clock=self.clock)
         balance = wallet_balance(self.store.uow(), customer_id="asha", currency="INR")
-        typer.echo(f"   {result.booking.status.value}; asha's wallet: {balance} INR; "
+        typer.echo(f"   {result.booking.status.value}; asha's wallet: {money(balance, 'INR')}; "
                    f"rooms available now: {self.available()}")
 
     def audit(self) -> bool:
@@ -111,8 +111,9 @@ class Story:
         report = audit(self.store.uow(), clock=self.clock)
         for violation in report.violations:
             typer.echo(f"   violation: {violation.rule} {violation.subject}: {violation.detail}")
-        typer.echo(f"   audit {'ok' if report.ok else 'FAILED'}: {report.items_checked} items, "
-                   f"{report.wallets_checked} wallets, {report.bookings_checked} bookings checked")
+        typer.echo(f"   audit {'ok' if report.ok else 'FAILED'}: {plural(report.items_checked, 'item')}, "
+                   f"{plural(report.wallets_checked, 'wallet')}, "
+                   f"{plural(report.bookings_checked, 'booking')} with money checked")
         return report.ok
 
     def run(self) -> bool:

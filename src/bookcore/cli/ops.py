@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bookcore.audit import DEFAULT_SWEEP_INTERVAL, audit
-from bookcore.cli.output import EXIT_VIOLATIONS, fail, print_json
+from bookcore.cli.output import EXIT_VIOLATIONS, fail, plural, print_json
 from bookcore.cli.store import DatabaseUrl, database_url, open_store
 from bookcore.cli.sweep import StopSignal, interruptible, run_every, run_expire
 from bookcore.clock import SystemClock
@@ -18,6 +18,8 @@ from bookcore.holds import DEFAULT_BATCH_SIZE
 
 db_app = typer.Typer(no_args_is_help=True, help="Schema migrations (Alembic, shipped with bookcore).")
 
+#: Ten years: further back than any booking, and far from where date arithmetic overflows.
+MAX_SWEEP_INTERVAL_MINUTES = 10 * 366 * 24 * 60
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -111,8 +113,9 @@ def expire(
 def audit_command(
     ctx: typer.Context,
     sweep_interval_minutes: Annotated[int, typer.Option(
-        min=1, help="How long past expiry a HELD booking may wait for `expire` before it is a "
-                    "violation; match your expire schedule")] = int(
+        min=1, max=MAX_SWEEP_INTERVAL_MINUTES,
+        help="How long past expiry a HELD booking may wait for `expire` before it is a violation; "
+             "match your expire schedule")] = int(
         DEFAULT_SWEEP_INTERVAL.total_seconds() // 60),
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     database_url_option: DatabaseUrl = None,
@@ -127,8 +130,9 @@ def audit_command(
         for violation in report.violations:
             typer.echo(f"violation: {violation.rule} {violation.subject}: {violation.detail}")
         verdict = "ok" if report.ok else f"FAILED, {len(report.violations)} violation(s)"
-        typer.echo(f"audit {verdict}: checked {report.items_checked} items, "
-                   f"{report.wallets_checked} wallets, {report.bookings_checked} bookings "
+        typer.echo(f"audit {verdict}: checked {plural(report.items_checked, 'item')}, "
+                   f"{plural(report.wallets_checked, 'wallet')}, "
+                   f"{plural(report.bookings_checked, 'booking')} with money paid or refunded "
                    f"({store.shown_url})")
     if not report.ok:
         raise typer.Exit(EXIT_VIOLATIONS)

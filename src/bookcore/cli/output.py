@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ import typer
 from pydantic import BaseModel
 
 from bookcore.errors import BookcoreError, InvalidInput, SchemaNotMigrated, StorageError
+from bookcore.money import quantize
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -24,6 +25,7 @@ EXIT_REFUSED = 3
 EXIT_UNAVAILABLE = 4
 EXIT_NOT_MIGRATED = 5
 EXIT_PARTIAL = 6
+EXIT_OUTPUT_FAILED = 7
 
 #: The one table from errors to exit codes; the first class the error is an instance of wins.
 EXIT_CODES: tuple[tuple[type[BookcoreError], int], ...] = (
@@ -49,43 +51,32 @@ def mask_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def url_secrets(url: str) -> tuple[str, ...]:
-    """Strings that must never be printed: the URL's password (drivers sometimes echo it)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        password = make_url(url).password
-    except (ArgumentError, ValueError):
-        return (url,)
-    return (str(password),) if password else ()
-
-
-def one_line(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return " ".join(text.split())
-
-
 def _detail(value: object) -> str:
     if isinstance(value, str):
         return repr(" ".join(value.split()))  # driver messages carry newlines and tabs
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
     return str(value) if isinstance(value, Decimal) else repr(value)
 
 
-def describe(error: BookcoreError, secrets: Iterable[str] = ()) -> str:
-    """The message and its details on one line, e.g. ``not enough capacity (requested=3, ...)``."""
+def describe(error: BookcoreError) -> str:
+    """The message and its details on one line, e.g. ``not enough capacity (requested=3, ...)``.
+
+    Database URLs reach a message only through ``mask_url``, so no password is ever in one.
+    """
     details = ", ".join(f"{key}={_detail(value)}" for key, value in error.details.items())
-    return one_line(f"{error.message} ({details})" if details else error.message, secrets)
+    return " ".join((f"{error.message} ({details})" if details else error.message).split())
 
 
-def error_line(error: BookcoreError, secrets: Iterable[str] = ()) -> str:
-    return f"error: {error.code}: {describe(error, secrets)}"
+def error_line(error: BookcoreError) -> str:
+    return f"error: {error.code}: {describe(error)}"
 
 
-def fail(error: BookcoreError, secrets: Iterable[str] = ()) -> NoReturn:
+def fail(error: BookcoreError) -> NoReturn:
     """Print the error as one line on stderr and exit with its code."""
-    typer.echo(error_line(error, secrets), err=True)
+    typer.echo(error_line(error), err=True)
     raise typer.Exit(code=exit_code_for(error))
 
 
@@ -101,7 +92,7 @@ def translated(exc: BaseException) -> BookcoreError | None:
 
 
 @contextmanager
-def reported(secrets: Iterable[str] = ()) -> Iterator[None]:
+def reported() -> Iterator[None]:
     """Turn a ``BookcoreError`` (or an untranslated database error) into one line and an exit code."""
     try:
         yield
@@ -109,7 +100,17 @@ def reported(secrets: Iterable[str] = ()) -> Iterator[None]:
         error = translated(exc)
         if error is None:
             raise
-        fail(error, secrets)
+        fail(error)
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 unit``, ``2 units``, ``1 batch``, ``3 batches``."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """An amount in the currency's minor units: ``1000.00 INR``, ``0.00 INR``, ``500 JPY``."""
+    return f"{quantize(amount, currency)} {currency}"
 
 
 class EchoHandler(logging.Handler):

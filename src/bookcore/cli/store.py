@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bookcore.cli.output import mask_url, reported, url_secrets
+from bookcore.cli.output import mask_url, reported
 from bookcore.errors import InvalidInput, SchemaNotMigrated
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import URL, Engine
 
     from bookcore.ports import UnitOfWork
 
@@ -50,8 +50,6 @@ class Store:
     engine: Engine
     shown_url: str
     """The URL as it may be printed: password masked."""
-    secrets: tuple[str, ...] = ()
-    """What must be masked in any message (the password)."""
 
     def uow(self) -> UnitOfWork:
         from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
@@ -59,10 +57,7 @@ class Store:
         return SqlAlchemyUnitOfWork(self.engine)
 
 
-def _missing_sqlite_file(url: str) -> Path | None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
+def _missing_sqlite_file(parsed: URL) -> Path | None:
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
             or database.startswith("file:") or parsed.query.get("mode") == "memory":
@@ -71,21 +66,36 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
+def _parsed(url: str) -> URL:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise InvalidInput("not a database URL; expected e.g. sqlite:///bookcore.db or "
+                           "postgresql+psycopg://user@host/db") from None
+
+
 def _engine(url: str, *, create: bool) -> Engine:
     from sqlalchemy.exc import ArgumentError
 
     from bookcore.adapters.sqlalchemy import create_engine_for
+    from bookcore.adapters.sqlalchemy.drivers import driver_hint
 
+    parsed = _parsed(url)
     try:
-        missing = _missing_sqlite_file(url)
-    except (ArgumentError, ValueError):
-        raise InvalidInput("not a database URL; expected e.g. sqlite:///bookcore.db or "
-                           "postgresql+psycopg://user@host/db") from None
+        parsed.get_dialect().import_dbapi()
+    except ArgumentError as error:  # no such dialect
+        raise InvalidInput(f"cannot use this database URL: {error}", url=mask_url(url)) from None
+    except ImportError:
+        raise InvalidInput(driver_hint(parsed)) from None
+    missing = _missing_sqlite_file(parsed)
     if missing is not None and not create:
         raise SchemaNotMigrated(f"no database file at {missing}; run `bookcore db upgrade` to create it")
     try:
         return create_engine_for(url)
-    except (ArgumentError, ImportError) as error:
+    except ArgumentError as error:
         raise InvalidInput(f"cannot use this database URL: {error}", url=mask_url(url)) from None
 
 
@@ -96,10 +106,9 @@ def open_store(url: str, *, create: bool = False) -> Iterator[Store]:
     A SQLite file that does not exist is created only when ``create`` (``db upgrade``); any other
     command says the schema is not migrated instead of leaving an empty file behind.
     """
-    secrets = url_secrets(url)
-    with reported(secrets):
+    with reported():
         engine = _engine(url, create=create)
         try:
-            yield Store(engine=engine, shown_url=mask_url(url), secrets=secrets)
+            yield Store(engine=engine, shown_url=mask_url(url))
         finally:
             engine.dispose()

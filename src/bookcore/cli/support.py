@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 
 from bookcore.catalog import add_inventory_item
-from bookcore.cli.output import print_json
+from bookcore.cli.output import money, print_json
 from bookcore.cli.render import print_entries, print_items
 from bookcore.cli.store import DatabaseUrl, database_url, open_store
 from bookcore.clock import SystemClock, ensure_utc
 from bookcore.errors import InvalidInput
 from bookcore.lookups import inventory_items
+from bookcore.money import to_decimal
 from bookcore.wallet import credit_wallet, wallet_balance, wallet_history
 
 inventory_app = typer.Typer(no_args_is_help=True, help="Bookable items and their capacity.")
@@ -58,7 +60,7 @@ def inventory_add(
         print_json(item)
     else:
         typer.echo(f"added {item.id} ({item.name}): capacity {item.capacity}, "
-                   f"{item.unit_price} {item.currency} per unit")
+                   f"{money(item.unit_price, item.currency)} per unit")
 
 
 @inventory_app.command("show")
@@ -77,11 +79,11 @@ def inventory_show(
         print_items(items)
 
 
-def _print_balance(customer: str, currency: str, balance: object, as_json: bool, prefix: str = "") -> None:
+def _print_balance(customer: str, currency: str, balance: Decimal, as_json: bool, prefix: str = "") -> None:
     if as_json:
         print_json({"customer_id": customer, "currency": currency, "balance": balance})
     else:
-        typer.echo(f"{prefix}{customer} wallet balance: {balance} {currency}")
+        typer.echo(f"{prefix}{customer} wallet balance: {money(balance, currency)}")
 
 
 @wallet_app.command("credit")
@@ -99,7 +101,7 @@ def wallet_credit(
     with open_store(database_url(ctx, database_url_option)) as store:
         balance = credit_wallet(store.uow(), customer_id=customer, amount=amount, currency=code,
                                 reason=reason, clock=SystemClock())
-    _print_balance(customer, code, balance, as_json, prefix=f"credited {amount} {code}; ")
+    _print_balance(customer, code, balance, as_json, prefix=f"credited {money(to_decimal(amount), code)}; ")
 
 
 @wallet_app.command("balance")
@@ -129,4 +131,4 @@ def wallet_history_command(
                     "entries": list(entries)})
     else:
         print_entries(entries)
-        typer.echo(f"balance: {balance} {code}")
+        typer.echo(f"balance: {money(balance, code)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,6 +18,7 @@ from bookcore.cli.output import (
     describe,
     error_line,
     exit_code_for,
+    plural,
     print_json,
     translated,
 )
@@ -57,12 +59,12 @@ class _Tally:
 
     @contextmanager
     def shown(self) -> Iterator[None]:
+        if not sys.stderr.isatty():  # cron and pipes: no spinner, and no need to load rich
+            yield
+            return
         from rich.console import Console
 
         console = Console(stderr=True)
-        if not console.is_terminal:
-            yield
-            return
         with console.status("expiring lapsed holds...") as status:
             self.status = status
             yield
@@ -75,21 +77,22 @@ def _report(store: Store, *, started_at: str, dry_run: bool, tally: _Tally,
             "completed": error is None, "expired_bookings": tally.expired,
             "released_units": tally.released, "batches": tally.batches,
             "error": None if error is None else {"code": error.code,
-                                                 "message": describe(error, store.secrets)}}
+                                                 "message": describe(error)}}
 
 
 def _print(report: dict[str, Any], *, as_json: bool, loop: bool) -> None:
     if as_json:
         print_json(report, compact=loop)
         return
-    counts = f"{report['expired_bookings']} bookings, {report['released_units']} units"
+    bookings = plural(report["expired_bookings"], "booking")
+    units = plural(report["released_units"], "unit")
+    batches = plural(report["batches"], "batch", "batches")
     if report["dry_run"]:
-        typer.echo(f"dry run: would expire {counts}; nothing changed")
+        typer.echo(f"dry run: would expire {bookings}, {units}; nothing changed")
     elif report["completed"]:
-        typer.echo(f"expired {report['expired_bookings']} bookings, released "
-                   f"{report['released_units']} units in {report['batches']} batch(es)")
+        typer.echo(f"expired {bookings}, released {units} in {batches}")
     else:
-        typer.echo(f"expire stopped part way: {report['batches']} batch(es) committed ({counts} "
+        typer.echo(f"expire stopped part way: {batches} committed ({bookings}, {units} "
                    "expired and released); the next run finishes the job")
 
 
@@ -118,7 +121,7 @@ def run_expire(store: Store, *, batch_size: int, dry_run: bool, as_json: bool,
     if error is None:
         _print(report, as_json=as_json, loop=loop)
         return EXIT_OK
-    typer.echo(error_line(error, store.secrets), err=True)
+    typer.echo(error_line(error), err=True)
     partial = tally.batches > 0 or isinstance(error, Interrupted)
     if partial or as_json:
         _print(report, as_json=as_json, loop=loop)

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bookcore.adapters.sqlalchemy.drivers import SHIPPED, driver_hint
 from bookcore.errors import InvalidInput
 from bookcore.values import check_text
 
@@ -60,16 +61,15 @@ def check_engine(engine: object) -> Engine:
 def _create(url: URL, options: dict[str, Any]) -> Engine:
     try:
         return create_engine(url, **options)
-    except NoSuchModuleError as error:  # a dialect that is a plugin of its own
-        raise InvalidInput(f"no SQLAlchemy dialect for this URL ({error}); for cockroachdb:// "
-                           "install bookcore[cockroachdb]", field="url", url=_masked(url)) from error
+    except NoSuchModuleError as error:  # a dialect that is a plugin of its own (cockroachdb)
+        shipped = SHIPPED.get(url.get_backend_name())
+        install = f"; pip install 'bookcore[{shipped.extra}]'" if shipped else ""
+        raise InvalidInput(f"no SQLAlchemy dialect for this URL is installed{install}", field="url",
+                           url=_masked(url)) from error
     except ArgumentError as error:
         raise InvalidInput(f"unsupported database URL: {error}", field="url", url=_masked(url)) from error
     except ImportError as error:
-        raise InvalidInput(f"the database driver is not installed ({error.name}); "
-                           "install bookcore[postgres] for postgresql+psycopg://, bookcore[mysql] "
-                           "for mysql+pymysql://, bookcore[cockroachdb] for cockroachdb://",
-                           field="url", url=_masked(url)) from error
+        raise InvalidInput(driver_hint(url), field="url", url=_masked(url)) from error
 
 
 def _masked(url: str | URL) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bookcore.adapters.sqlalchemy.engine import check_engine
 from bookcore.adapters.sqlalchemy.errors import translate
 from bookcore.errors import StorageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_NAME = "bookcore_migrate"
@@ -29,6 +30,9 @@ _IN_PROCESS = threading.Lock()
 
 
 def _config() -> Config:
+    # Alembic is imported here, not at the top: only migrations need it, and it is slow to load.
+    from alembic.config import Config
+
     config = Config()
     # Config values are interpolated: a '%' in the install path must be doubled.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -36,7 +40,10 @@ def _config() -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    with _alembic_quiet():
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:  # pragma: no cover - the package ships its migrations
         raise StorageError("no migrations found", location=str(MIGRATIONS))
     return head
@@ -49,24 +56,56 @@ def migrate(engine: Engine) -> None:
     queue on a database lock and all but the first find nothing to do.
     """
     check_engine(engine)
-    config = _config()
-    try:
-        with _IN_PROCESS, engine.connect() as connection, _migration_lock(connection):
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            connection.commit()
-    except SQLAlchemyError as error:
-        raise translate(error, during="migration") from error
+    with _alembic_quiet():
+        from alembic import command
+
+        config = _config()
+    with _IN_PROCESS, _alembic_quiet(), _connected(engine) as connection:
+        try:
+            with _migration_lock(connection):
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                connection.commit()
+        except SQLAlchemyError as error:
+            raise translate(error, during="migration") from error
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None if it was never migrated."""
     check_engine(engine)
-    try:
-        with engine.connect() as connection:
+    with _alembic_quiet():
+        from alembic.runtime.migration import MigrationContext
+    with _alembic_quiet(), _connected(engine) as connection:
+        try:
             return MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as error:
+            raise translate(error, during="migration") from error
+
+
+@contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's INFO lines ("Context impl SQLiteImpl.", one per plugin) stay out of an app's log
+    configured at INFO; an app that sets the ``alembic`` logger's level itself still sees them."""
+    logger = logging.getLogger("alembic")
+    if logger.level != logging.NOTSET:
+        yield
+        return
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(logging.NOTSET)
+
+
+@contextmanager
+def _connected(engine: Engine) -> Iterator[Connection]:
+    """A connection; failing to get one is DatabaseUnavailable, as everywhere else in bookcore."""
+    try:
+        connection = engine.connect()
     except SQLAlchemyError as error:
-        raise translate(error, during="migration") from error
+        raise translate(error, during="connect") from error
+    with connection:
+        yield connection
 
 
 @contextmanager
