@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+#: A sweep whose connection is killed (or whose server restarts) under it exits 4 (unavailable: the
+#: commit's outcome is unknown) or 6 (stopped part way); cron's next run finishes the work.
+KILLED_SWEEP_CODES = {"0", "4", "6"}
 ZERO_TARGETS = ("oversells", "double_debits", "double_refunds", "unpaid_confirmations",
                 "wallet_ledger_mismatches", "lost_writes")
 
@@ -37,8 +40,7 @@ def test_postgres_survives_killed_connections_and_injected_faults() -> None:
     assert faults["server_restarts"] == (1 if restart else 0)
     codes = report["sweeper_exit_codes"]
     assert isinstance(codes, dict) and sum(codes.values()) > 0
-    # While the server restarts, a sweep may find it unavailable (4) or lose it part way (6).
-    assert set(codes) <= ({"0", "4", "6"} if restart else {"0"}), codes
+    assert set(codes) <= KILLED_SWEEP_CODES, codes
 
 
 @pytest.mark.mariadb
@@ -50,7 +52,7 @@ def test_mariadb_survives_killed_connections_and_injected_faults() -> None:
     faults = report["faults_injected"]
     assert isinstance(faults, dict) and faults["exceptions"] > 0 and faults["connections_killed"] > 0
     codes = report["sweeper_exit_codes"]
-    assert isinstance(codes, dict) and sum(codes.values()) > 0 and set(codes) == {"0"}, codes
+    assert isinstance(codes, dict) and sum(codes.values()) > 0 and set(codes) <= KILLED_SWEEP_CODES, codes
 
 
 def test_sqlite_processes_survive_injected_faults() -> None:
