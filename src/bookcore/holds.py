@@ -118,7 +118,7 @@ def expire_claimed(uow: UnitOfWork, events: list[Event], claimed: list[ExpiredHo
     """Expire holds ``claim_lapsed`` just locked and give back their capacity; returns the units.
 
     Capacity first, then the bookings' status: the lock order every service keeps (items before
-    writes to their bookings, docs/operations.md), which MariaDB's foreign-key checks need too."""
+    writes to their bookings, docs/scaling.md), which MariaDB's foreign-key checks need too."""
     units = Counter[str]()
     expired_at = now.isoformat()
     for hold in claimed:
@@ -158,7 +158,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
             return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
         # Priced before capacity is taken, so the item's row, which every hold on it queues for,
         # stays locked for the take, the INSERT and the commit only. A promo code's row is
-        # locked first (the lock order in docs/operations.md): its uses are counted under it.
+        # locked first (the lock order in docs/scaling.md): its uses are counted under it.
         item = _item(uow, item_id)
         pricing = _price(uow, item=item, customer_id=customer_id, quantity=quantity,
                          promo_code=promo_code, charges=charges, now=now,

@@ -192,7 +192,7 @@ class _Attempt:
 
     def _wallet_covers(self) -> bool:
         """Lock the wallet and check it still covers its share, before capacity is taken (the
-        lock order in docs/operations.md: wallets before items)."""
+        lock order in docs/scaling.md: wallets before items)."""
         amount = self.booking.pricing.wallet_applied
         return amount == ZERO or self.uow.wallets.balance(
             self.booking.customer_id, self.booking.currency, for_update=True) >= amount

@@ -24,7 +24,7 @@ class InventoryRepository(Protocol):
 
     def release(self, units: Mapping[str, int]) -> None:
         """Give back ``units[item_id]`` to each item, locking the items in id order (see
-        docs/operations.md, "Lock order"). Never above capacity: if any item would go over (or is
+        docs/scaling.md, "One lock order"). Never above capacity: if any item would go over (or is
         missing), ``StorageError`` and the transaction must be rolled back."""
 
     def list(self) -> Sequence[InventoryItem]: ...
