@@ -5,6 +5,7 @@ what they did and the process CPU time it took."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 import traceback
@@ -131,10 +132,8 @@ class ClientPool:
     def run(self, task: Task) -> list[ClientResult]:
         for connection in self._connections:
             connection.send(task)
-        try:
+        with contextlib.suppress(BrokenBarrierError):  # a client failed; its report says why
             self._barrier.wait(BARRIER_TIMEOUT_S)
-        except BrokenBarrierError:
-            pass  # a client failed; its report says why
         reports = [connection.recv() for connection in self._connections]
         failures = [report for report in reports if not isinstance(report, ClientResult)]
         if failures:

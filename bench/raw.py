@@ -109,7 +109,8 @@ _SQLITE_DEBIT = ("UPDATE wallet_accounts SET balance = balance - ? "
 _SQLITE_ENTRY = ("INSERT INTO wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, "
                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _SQLITE_PAYMENT = ("INSERT INTO payments (id, booking_id, idempotency_key, fingerprint, currency, "
-                   "wallet_amount, gateway_amount, outcome, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)")
+                   "wallet_amount, gateway_amount, outcome, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)")
 _SQLITE_LOCKED_BOOKING = (
     "SELECT status, item_id, quantity, currency, (SELECT sum(wallet_amount + gateway_amount) "
     f"FROM payments WHERE booking_id = b.id AND outcome IN {_PAID}) FROM bookings b "

@@ -57,8 +57,9 @@ class Wallet(models.Model):
     class Meta:
         app_label = "peers"
         db_table = "peer_wallets"
-        constraints = (models.UniqueConstraint(fields=["customer_id", "currency"], name="peer_wallet_once"),
-                       models.CheckConstraint(condition=models.Q(balance__gte=0), name="peer_balance_not_negative"))
+        constraints = (
+            models.UniqueConstraint(fields=["customer_id", "currency"], name="peer_wallet_once"),
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="peer_balance_not_negative"))
 
 
 class WalletEntry(models.Model):
