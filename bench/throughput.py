@@ -99,14 +99,14 @@ class Suite:
             calls *= 3
         else:
             raise BenchmarkBroken(f"{implementation} {operation} kept running out of bookings")
-        _check(tables, operation, tag, results)
+        check_written(tables, operation, tag, results)
         record = _record(self.backend.name, operation, shape, clients, implementation, results)
         self._rates[(*series, clients)] = self._rates[series] = max(record["ops_per_s"], 50.0)
         self.log(_line(record))
         return record
 
 
-def _check(tables: Tables, operation: str, tag: str, results: list[ClientResult]) -> None:
+def check_written(tables: Tables, operation: str, tag: str, results: list[ClientResult]) -> None:
     """Every call counted as done left its rows; nothing else did."""
     done, pattern = sum(result.done for result in results), f"{tag}-%"
     if operation == "hold":
