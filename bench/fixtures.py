@@ -84,6 +84,27 @@ def load_catalog(tables: Tables, *, spread: int, taken: Mapping[str, int] | None
                         ((payer, CURRENCY, tables.money(RICH)) for payer in payers))
 
 
+def load_background(tables: Tables, count: int, *, spread: int) -> None:
+    """``count`` paid bookings, each with its payment and ledger line: tables of a live app's
+    size, analyzed as such, so no plan is chosen for empty tables."""
+    now = datetime.now(UTC)
+    pricing = tables.pricing(WALLET_APPLIED, now)
+    ids = [f"bg-{index:07d}" for index in range(count)]
+    tables.backend.load(tables.bookings, BOOKING_COLUMNS, (
+        (booking, spread_item(index % spread), spread_payer(index % spread), 1, "confirmed", pricing,
+         CURRENCY, tables.money(UNIT_PRICE), tables.money(WALLET_APPLIED), tables.money(GATEWAY_PAYABLE),
+         tables.at(now), tables.at(now + timedelta(minutes=10)), tables.at(now))
+        for index, booking in enumerate(ids)))
+    _load_payments(tables, ids, now)
+    columns = ("customer_id", "currency", "kind", "amount", "reason", "booking_id", "created_at")
+    tables.backend.load(
+        "peer_wallet_entries" if tables.peer else "wallet_entries",
+        columns if tables.peer else ("id", *columns),
+        ((*(() if tables.peer else (f"{booking}-e",)), spread_payer(index % spread), CURRENCY, "debit",
+          tables.money(WALLET_APPLIED), "booking payment", booking, tables.at(now))
+         for index, booking in enumerate(ids)))
+
+
 def load_work(tables: Tables, operation: str, *, shape: str, tag: str, clients: int, calls: int,
               spread: int) -> None:
     """What ``calls`` finalize or cancel calls of each client work on: live holds owing 100.00

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.backends import Backend, Target
 from bench.clients import BenchmarkBroken, ClientPool, ClientResult, Task
-from bench.fixtures import Tables, load_catalog, load_work
+from bench.fixtures import Tables, load_background, load_catalog, load_work
 from bench.implementations import IMPLEMENTATIONS
 from bench.peers.orm import create_tables
 from bench.settings import Settings
@@ -53,7 +53,9 @@ class Suite:
         self.backend, self.settings, self.log = backend, settings, log
         self.target = prepare(backend)
         for peer in (False, True):
-            load_catalog(Tables(backend, self.target, peer=peer), spread=settings.spread_items)
+            tables = Tables(backend, self.target, peer=peer)
+            load_catalog(tables, spread=settings.spread_items)
+            load_background(tables, settings.background_bookings, spread=settings.spread_items)
         backend.analyze()
         self._tags = itertools.count()
         self._rates: dict[tuple[Any, ...], float] = {}

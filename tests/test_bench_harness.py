@@ -17,6 +17,7 @@ from bench.settings import QUICK
 from bench.throughput import Suite, check_written
 
 TINY = replace(QUICK, client_counts=(2,), seconds_per_round=0.2, spread_items=5, warmup_calls=2,
+               background_bookings=10,
                expire_sizes=(300,), expire_batch_size=100)
 
 
