@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         plot(results["summary"]["throughput"], arguments.plot,
              title=f"bookcore, raw SQL and the ORM pattern: {machine['cpus']} CPUs "
                    f"({machine['cpu_model']}), Python {machine['python']}")
-        plot_name = os.path.relpath(arguments.plot, (arguments.markdown or Path("x")).resolve().parent
-                                    if arguments.markdown else Path.cwd())
+        beside = arguments.markdown.resolve().parent if arguments.markdown else Path.cwd()
+        plot_name = os.path.relpath(arguments.plot.resolve(), beside)
     section = markdown.results_section(results, plot_name)
     _log("\n" + section)
     _log(f"done in {results['seconds']} s")
