@@ -1,104 +1,150 @@
-"""Concurrent clients: one thread each with its own connection, released together by a barrier,
-counting the operations they complete in a fixed window."""
+"""Client processes: each started with ``spawn`` and building its own implementations (engine,
+connections, Django) after start, as web workers do. A pool of them serves every point of one
+client count; for each task they warm up, meet at a barrier, run for a fixed time and report
+what they did and the process CPU time it took."""
 
 from __future__ import annotations
 
 import contextlib
-import statistics
-import threading
+import multiprocessing
 import time
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Barrier
+from threading import BrokenBarrierError
 
-#: One operation; returns False (having done nothing) when the client ran out of prepared work.
-Operation = Callable[[], bool]
-#: Builds client ``index``'s operation and the callable that closes its connection.
-ClientFactory = Callable[[int], tuple[Operation, Callable[[], None]]]
+from bench.backends import Target
+from bench.implementations import Implementation, build
+from bench.work import booking_id, item_for, payer_for
+
+#: Seconds to wait for every client at the barrier (spawning and warming 16 processes on 2 CPUs).
+BARRIER_TIMEOUT_S = 300.0
 
 
-@dataclass
-class PointResult:
-    clients: int
-    ops: int
+class BenchmarkBroken(Exception):
+    """A run did not do the work it counted, or a client failed: its figures would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Task:
+    operation: str
+    implementation: str
+    shape: str
+    #: Names this task's rows (customers for holds, bookings for finalize and cancel).
+    tag: str
+    #: Bookings loaded for each client (finalize, cancel); 0: no limit (holds).
+    calls: int
     seconds: float
+    warmup: int
+    spread: int
+
+
+@dataclass(frozen=True)
+class ClientResult:
+    #: Calls completed in the timed window, and in all (warm-up included).
+    timed: int
+    done: int
     errors: int
-    exhausted: bool
     first_error: str | None
-    p50_ms: float
-    p99_ms: float
+    elapsed: float
+    #: Process CPU seconds (user + system) spent in the timed window.
+    cpu: float
+    #: The client ran out of loaded bookings before its time was up.
+    exhausted: bool
 
-    @property
-    def ops_per_s(self) -> float:
-        return self.ops / self.seconds if self.seconds > 0 else 0.0
+
+def _call(client: Implementation, task: Task, index: int) -> Callable[[int], None]:
+    if task.operation == "hold":
+        customer = f"{task.tag}-c{index:02d}"
+        return lambda call: client.hold(item_for(task.shape, index, call, task.spread), customer)
+    if task.operation == "finalize":
+        return lambda call: client.finalize(booking_id(task.tag, index, call))
+    if task.operation == "cancel":
+        return lambda call: client.cancel(booking_id(task.tag, index, call),
+                                          payer_for(task.shape, index, call, task.spread))
+    raise ValueError(f"no operation {task.operation!r}")
 
 
-@dataclass
-class _Tally:
-    ops: int = 0
-    errors: int = 0
-    exhausted: bool = False
+def _run(client: Implementation, task: Task, index: int, barrier: Barrier) -> ClientResult:
+    call = _call(client, task, index)
+    for number in range(task.warmup):
+        call(number)
+    barrier.wait(BARRIER_TIMEOUT_S)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    deadline, number = started + task.seconds, task.warmup
+    timed = errors = 0
     first_error: str | None = None
-    finished_at: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-
-
-def run_clients(factory: ClientFactory, clients: int, seconds: float, *, warmup_ops: int) -> PointResult:
-    """Run ``clients`` threads for ``seconds`` after a common start; warm-up operations are not counted."""
-    tallies = [_Tally() for _ in range(clients)]
-    start: list[float] = []
-    barrier = threading.Barrier(clients + 1, action=lambda: start.append(time.perf_counter()))
-    failures: list[BaseException] = []
-
-    def client(index: int) -> None:
-        tally = tallies[index]
+    exhausted = False
+    while time.perf_counter() < deadline:
+        if task.calls and number >= task.calls:
+            exhausted = True
+            break
         try:
-            operation, close = factory(index)
-        except BaseException as error:
-            failures.append(error)
-            barrier.abort()
-            return
-        try:
-            for _ in range(warmup_ops):
-                operation()
-            barrier.wait()
-            deadline = start[0] + seconds
-            now = time.perf_counter()
-            while now < deadline:
-                try:
-                    if not operation():
-                        tally.exhausted = True
-                        break
-                except Exception as error:
-                    tally.errors += 1
-                    tally.first_error = tally.first_error or f"{type(error).__name__}: {error}"[:300]
-                else:
-                    tally.ops += 1
-                    tally.latencies.append(time.perf_counter() - now)
-                now = time.perf_counter()
-            tally.finished_at = now
-        except threading.BrokenBarrierError:
-            pass
-        except BaseException as error:
-            failures.append(error)
-            barrier.abort()
-        finally:
-            close()
+            call(number)
+        except Exception as error:
+            errors += 1
+            first_error = first_error or f"{type(error).__name__}: {error}"[:300]
+        else:
+            timed += 1
+        number += 1
+    return ClientResult(timed=timed, done=task.warmup + timed, errors=errors, first_error=first_error,
+                        elapsed=time.perf_counter() - started, cpu=time.process_time() - cpu_started,
+                        exhausted=exhausted)
 
-    threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
-    for thread in threads:
-        thread.start()
-    with contextlib.suppress(threading.BrokenBarrierError):
-        barrier.wait()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    latencies = sorted(value for tally in tallies for value in tally.latencies)
-    elapsed = max(tally.finished_at for tally in tallies) - start[0]
-    return PointResult(
-        clients=clients, ops=sum(tally.ops for tally in tallies), seconds=elapsed,
-        errors=sum(tally.errors for tally in tallies),
-        exhausted=any(tally.exhausted for tally in tallies),
-        first_error=next((tally.first_error for tally in tallies if tally.first_error), None),
-        p50_ms=1000 * statistics.median(latencies) if latencies else 0.0,
-        p99_ms=1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else 0.0)
+
+def _serve(target: Target, index: int, connection: Connection, barrier: Barrier) -> None:
+    clients: dict[str, Implementation] = {}
+    try:
+        while (task := connection.recv()) is not None:
+            try:
+                client = clients.get(task.implementation)
+                if client is None:
+                    client = clients[task.implementation] = build(task.implementation, target)
+                connection.send(_run(client, task, index, barrier))
+            except BrokenBarrierError:
+                connection.send("another client failed")
+            except Exception:
+                barrier.abort()
+                connection.send(traceback.format_exc())
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+class ClientPool:
+    """``size`` client processes for ``target``, serving tasks until closed."""
+
+    def __init__(self, target: Target, size: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._barrier = context.Barrier(size + 1)
+        self._connections: list[Connection] = []
+        self._processes = []
+        for index in range(size):
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve, args=(target, index, child, self._barrier),
+                                      name=f"bench-client-{index}", daemon=True)
+            process.start()
+            self._connections.append(parent)
+            self._processes.append(process)
+
+    def run(self, task: Task) -> list[ClientResult]:
+        for connection in self._connections:
+            connection.send(task)
+        with contextlib.suppress(BrokenBarrierError):  # a client failed; its report says why
+            self._barrier.wait(BARRIER_TIMEOUT_S)
+        reports = [connection.recv() for connection in self._connections]
+        failures = [report for report in reports if not isinstance(report, ClientResult)]
+        if failures:
+            self._barrier.reset()
+            raise BenchmarkBroken(f"{task.implementation} {task.operation}: a client failed:\n{failures[0]}")
+        return [report for report in reports if isinstance(report, ClientResult)]
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.send(None)
+        for process in self._processes:
+            process.join(30)
+            if process.is_alive():
+                process.terminate()

@@ -1,166 +1,168 @@
-"""Benchmark data, loaded straight into bookcore's tables (COPY / executemany), never through services.
-
-One catalog serves every throughput point: a hot item, ``spread`` ordinary items, and wallets for
-the customers who pay. Background bookings (with their payments and ledger lines) give the tables
-their size; payable holds are added before each finalize point; lapsed and live holds before
-each expiry run.
-"""
+"""Benchmark data, loaded in bulk (COPY / executemany) straight into the tables, never through an
+implementation: bookcore's tables for bookcore and the raw baseline, the ``peer_`` tables for the
+ORM pattern. Each value is written as that implementation stores it."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.backends import Backend
+from bench.backends import Backend, Target
+from bench.work import (
+    CAPACITY,
+    CURRENCY,
+    GATEWAY_PAYABLE,
+    HOT_ITEM,
+    HOT_PAYER,
+    UNIT_PRICE,
+    WALLET_APPLIED,
+    booking_id,
+    item_for,
+    payer_for,
+    plain_pricing,
+    spread_item,
+    spread_payer,
+)
 from bookcore import MAX_AMOUNT, calculate_pricing
 
-CURRENCY = "INR"
-UNIT_PRICE = Decimal("500.00")
-#: Finalize takes the "wallet + gateway" path: 100.00 from the wallet, 400.00 captured.
-WALLET_APPLIED = Decimal("100.00")
-GATEWAY_PAYABLE = UNIT_PRICE - WALLET_APPLIED
-CAPACITY = 1_000_000_000
-HOT_ITEM = "hot-item"
-HOT_PAYER = "hot-payer"
-
-BOOKING_COLUMNS = ("id", "item_id", "customer_id", "quantity", "status", "pricing", "promo_code",
-                   "currency", "total_amount", "wallet_applied", "gateway_payable", "reserved_at",
-                   "expires_at", "confirmed_at", "expired_at", "cancelled_at")
+BOOKING_COLUMNS = ("id", "item_id", "customer_id", "quantity", "status", "pricing", "currency",
+                   "total_amount", "wallet_applied", "gateway_payable", "reserved_at", "expires_at",
+                   "confirmed_at")
 PAYMENT_COLUMNS = ("id", "booking_id", "idempotency_key", "fingerprint", "currency", "wallet_amount",
-                   "gateway_amount", "gateway_reference", "outcome", "reason", "created_at")
-ENTRY_COLUMNS = ("id", "customer_id", "currency", "kind", "amount", "reason", "booking_id",
-                 "created_at")
+                   "gateway_amount", "outcome", "created_at")
+PEER_PAYMENT_COLUMNS = ("id", "booking_id", "idempotency_key", "currency", "wallet_amount",
+                        "gateway_amount", "outcome", "created_at")
+RICH = MAX_AMOUNT / 10
 
 
-def timestamp(backend: Backend, moment: datetime) -> Any:
-    """A UTC instant as bookcore's UTCDateTime stores it: naive UTC (SQLite: its text format)."""
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
-    return naive.isoformat(sep=" ", timespec="microseconds") if backend.name == "sqlite" else naive
+class Tables:
+    """Where one implementation's rows live, and how it writes money and time there."""
+
+    def __init__(self, backend: Backend, target: Target, *, peer: bool) -> None:
+        self.backend, self.target, self.peer = backend, target, peer
+        prefix = "peer_" if peer else ""
+        self.items, self.bookings = f"{prefix}items" if peer else "inventory_items", f"{prefix}bookings"
+        self.wallets = "peer_wallets" if peer else "wallet_accounts"
+        self.payments, self.refunds = f"{prefix}payments", f"{prefix}refunds"
+
+    def money(self, amount: Decimal) -> Any:
+        if not self.peer:
+            return self.target.money(amount)
+        return str(amount) if self.target.kind == "sqlite" else amount  # Django's DecimalField
+
+    def at(self, moment: datetime | None) -> Any:
+        if moment is None:
+            return None
+        if not self.peer:
+            return self.target.timestamp(moment)
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        return str(naive) if self.target.kind == "sqlite" else moment  # Django's DateTimeField
+
+    def pricing(self, wallet: Decimal, now: datetime) -> str:
+        if self.peer:
+            return plain_pricing(UNIT_PRICE, 1, CURRENCY, wallet, now)[0]
+        return calculate_pricing(unit_price=UNIT_PRICE, quantity=1, currency=CURRENCY, now=now,
+                                 wallet_balance=wallet).model_dump_json()
+
+    def count(self, table: str, where: str, *params: Any) -> int:
+        return int(self.backend.scalar(f"SELECT count(*) FROM {table} WHERE {where}", *params))
 
 
-def spread_items(count: int) -> list[str]:
-    return [f"item-{index:04d}" for index in range(count)]
+def load_catalog(tables: Tables, *, spread: int, taken: Mapping[str, int] | None = None) -> None:
+    """The hot item and ``spread`` items, with ``taken`` units out (default: half of each, which
+    the cancelled bookings give back), and rich payers' wallets."""
+    items = [HOT_ITEM, *(spread_item(index) for index in range(spread))]
+    out = taken if taken is not None else dict.fromkeys(items, CAPACITY // 2)
+    tables.backend.load(tables.items, ("id", "name", "capacity", "available", "unit_price", "currency"),
+                        ((item, item, CAPACITY, CAPACITY - out.get(item, 0), tables.money(UNIT_PRICE),
+                          CURRENCY) for item in items))
+    payers = [HOT_PAYER, *(spread_payer(index) for index in range(spread))]
+    tables.backend.load(tables.wallets, ("customer_id", "currency", "balance"),
+                        ((payer, CURRENCY, tables.money(RICH)) for payer in payers))
 
 
-def spread_payer(index: int, count: int) -> str:
-    return f"payer-{index % count:04d}"
+#: Background mix per 20 bookings, a live app's: 14 paid, 3 expired, 1 cancelled, 2 held (live).
+_MIX = ("confirmed",) * 14 + ("expired",) * 3 + ("cancelled",) + ("held",) * 2
 
 
-def pricing_json(wallet_applied: Decimal, now: datetime) -> str:
-    """The pricing column exactly as bookcore writes it for a one-unit booking."""
-    return calculate_pricing(unit_price=UNIT_PRICE, quantity=1, currency=CURRENCY, now=now,
-                             wallet_balance=wallet_applied).model_dump_json()
+def load_background(tables: Tables, count: int, *, spread: int) -> None:
+    """``count`` bookings of every status (the paid ones with their payment and ledger line):
+    tables of a live app's size and mix, analyzed as such, so no query is planned for tables
+    that are empty or hold no live holds."""
+    now = datetime.now(UTC)
+    pricing = tables.pricing(WALLET_APPLIED, now)
+    statuses = [(f"bg-{index:07d}", _MIX[index % len(_MIX)]) for index in range(count)]
+    tables.backend.load(tables.bookings, BOOKING_COLUMNS, (
+        (booking, spread_item(index % spread), spread_payer(index % spread), 1, status, pricing,
+         CURRENCY, tables.money(UNIT_PRICE), tables.money(WALLET_APPLIED), tables.money(GATEWAY_PAYABLE),
+         tables.at(now), tables.at(now + timedelta(minutes=10)),
+         tables.at(now) if status == "confirmed" else None)
+        for index, (booking, status) in enumerate(statuses)))
+    paid = [booking for booking, status in statuses if status == "confirmed"]
+    _load_payments(tables, paid, now)
+    columns = ("customer_id", "currency", "kind", "amount", "reason", "booking_id", "created_at")
+    tables.backend.load(
+        "peer_wallet_entries" if tables.peer else "wallet_entries",
+        columns if tables.peer else ("id", *columns),
+        ((*(() if tables.peer else (f"{booking}-e",)), spread_payer(index % spread), CURRENCY, "debit",
+          tables.money(WALLET_APPLIED), "booking payment", booking, tables.at(now))
+         for index, booking in enumerate(paid)))
 
 
-def load_catalog(backend: Backend, *, spread: int, occupied: Counter[str]) -> None:
-    """The hot item and ``spread`` items (capacity minus what ``occupied`` holds), payer wallets."""
-    items = [HOT_ITEM, *spread_items(spread)]
-    backend.load("inventory_items", ("id", "name", "capacity", "available", "unit_price", "currency"),
-                 ((item, item, CAPACITY, CAPACITY - occupied[item], backend.money(UNIT_PRICE), CURRENCY)
-                  for item in items))
-    rich = backend.money(MAX_AMOUNT / 10)
-    payers = [HOT_PAYER, *(spread_payer(index, spread) for index in range(spread))]
-    backend.load("wallet_accounts", ("customer_id", "currency", "balance"),
-                 ((payer, CURRENCY, rich) for payer in payers))
-
-
-def _amounts(backend: Backend, wallet: Decimal) -> tuple[Any, Any, Any]:
-    """(total_amount, wallet_applied, gateway_payable) of a one-unit booking, as stored."""
-    return backend.money(UNIT_PRICE), backend.money(wallet), backend.money(UNIT_PRICE - wallet)
-
-
-def _booking(backend: Backend, booking_id: str, item: str, customer: str, status: str, pricing: str,
-             amounts: tuple[Any, Any, Any], reserved: datetime, expires: datetime,
-             confirmed: datetime | None = None) -> tuple[Any, ...]:
-    def at(moment: datetime | None) -> Any:
-        return None if moment is None else timestamp(backend, moment)
-
-    return (booking_id, item, customer, 1, status, pricing, None, CURRENCY, *amounts, at(reserved),
-            at(expires), at(confirmed), at(expires if status == "expired" else None),
-            at(reserved if status == "cancelled" else None))
-
-
-#: Background mix per 20 bookings: 15 confirmed (paid), 3 expired, 1 cancelled, 1 held (live).
-_MIX = ("confirmed",) * 15 + ("expired",) * 3 + ("cancelled", "held")
-
-
-def load_background(backend: Backend, count: int, *, spread: int, now: datetime) -> None:
-    """The catalog and ``count`` bookings of every status, with a payment and a ledger line per
-    paid booking; each item's ``available`` leaves out what its held and confirmed bookings take."""
-    items = spread_items(spread)
-    pricing = pricing_json(WALLET_APPLIED, now)
-    occupied: Counter[str] = Counter()
-    for index in range(count):
-        if _MIX[index % len(_MIX)] in ("confirmed", "held"):
-            occupied[items[index % spread]] += 1
-    load_catalog(backend, spread=spread, occupied=occupied)
-
-    def moments(index: int) -> tuple[datetime, datetime]:
-        reserved = now - timedelta(seconds=count - index)
-        return reserved, reserved + timedelta(minutes=10)
-
-    amounts = _amounts(backend, WALLET_APPLIED)
-    wallet, gateway = backend.money(WALLET_APPLIED), backend.money(GATEWAY_PAYABLE)
+def load_work(tables: Tables, operation: str, *, shape: str, tag: str, clients: int, calls: int,
+              spread: int) -> None:
+    """What ``calls`` finalize or cancel calls of each client work on: live holds owing 100.00
+    from the wallet and 400.00 by gateway, or bookings paid that way (a payment row each)."""
+    if operation == "hold":
+        return
+    now = datetime.now(UTC)
+    status = "held" if operation == "finalize" else "confirmed"
+    pricing = tables.pricing(WALLET_APPLIED, now)
+    keys = [(client, call) for client in range(clients) for call in range(calls)]
 
     def bookings() -> Iterator[tuple[Any, ...]]:
-        for index in range(count):
-            status = _MIX[index % len(_MIX)]
-            reserved, expires = moments(index)
-            if status == "held":
-                expires = now + timedelta(days=1)
-            yield _booking(backend, f"bg-{index:08d}", items[index % spread], f"bg-{index % 50_000:05d}",
-                           status, pricing, amounts, reserved, expires,
-                           reserved + timedelta(minutes=1) if status == "confirmed" else None)
+        for client, call in keys:
+            yield (booking_id(tag, client, call), item_for(shape, client, call, spread),
+                   payer_for(shape, client, call, spread), 1, status, pricing, CURRENCY,
+                   tables.money(UNIT_PRICE), tables.money(WALLET_APPLIED), tables.money(GATEWAY_PAYABLE),
+                   tables.at(now), tables.at(now + timedelta(days=1)),
+                   tables.at(now) if status == "confirmed" else None)
 
-    def paid() -> Iterator[int]:
-        return (index for index in range(count) if _MIX[index % len(_MIX)] == "confirmed")
-
-    backend.load("bookings", BOOKING_COLUMNS, bookings())
-    backend.load("payments", PAYMENT_COLUMNS, (
-        (f"bgp-{index:08d}", f"bg-{index:08d}", f"bgk-{index:08d}", f"bg-{index:08d}|INR|400.00|",
-         CURRENCY, wallet, gateway, None, "confirmed", None,
-         timestamp(backend, moments(index)[0])) for index in paid()))
-    backend.load("wallet_entries", ENTRY_COLUMNS, (
-        (f"bge-{index:08d}", f"bg-{index % 50_000:05d}", CURRENCY, "debit", wallet,
-         "booking payment", f"bg-{index:08d}", timestamp(backend, moments(index)[0]))
-        for index in paid()))
+    tables.backend.load(tables.bookings, BOOKING_COLUMNS, bookings())
+    if operation == "cancel":
+        _load_payments(tables, [booking_id(tag, client, call) for client, call in keys], now)
 
 
-def load_payable_holds(backend: Backend, count: int, *, tag: str, hot: bool, spread: int,
-                       now: datetime) -> list[str]:
-    """``count`` live HELD bookings owing 100.00 from the wallet and 400.00 by gateway."""
-    items = spread_items(spread)
-    pricing = pricing_json(WALLET_APPLIED, now)
-    ids = [f"{tag}-{index:07d}" for index in range(count)]
-    amounts = _amounts(backend, WALLET_APPLIED)
-    backend.load("bookings", BOOKING_COLUMNS, (
-        _booking(backend, booking_id, HOT_ITEM if hot else items[index % spread],
-                 HOT_PAYER if hot else spread_payer(index, spread), "held", pricing, amounts,
-                 now, now + timedelta(days=1))
-        for index, booking_id in enumerate(ids)))
-    return ids
+def _load_payments(tables: Tables, booking_ids: list[str], now: datetime) -> None:
+    def row(booking: str) -> tuple[Any, ...]:
+        paid = (tables.money(WALLET_APPLIED), tables.money(GATEWAY_PAYABLE), "confirmed", tables.at(now))
+        if tables.peer:
+            return (f"{booking}-p", booking, f"{booking}-key", CURRENCY, *paid)
+        return (f"{booking}-p", booking, f"{booking}-key", f"{booking}|{CURRENCY}|{GATEWAY_PAYABLE}|",
+                CURRENCY, *paid)
+
+    tables.backend.load(tables.payments, PEER_PAYMENT_COLUMNS if tables.peer else PAYMENT_COLUMNS,
+                        (row(booking) for booking in booking_ids))
 
 
-def load_expiry(backend: Backend, *, lapsed: int, live: int, spread: int, now: datetime) -> None:
-    """``lapsed`` holds whose time has passed and ``live`` ones that must stay, interleaved on disk."""
-    items = spread_items(spread)
-    pricing = pricing_json(Decimal(0), now)
-    occupied: Counter[str] = Counter(items[index % spread] for index in range(lapsed + live))
-    load_catalog(backend, spread=spread, occupied=occupied)
-
+def load_expiry(tables: Tables, *, lapsed: int, live: int, spread: int, now: datetime) -> None:
+    """The catalog, ``lapsed`` holds whose time has passed and ``live`` ones that must stay,
+    interleaved on disk, spread over the items; each item's ``available`` leaves them out."""
     total = lapsed + live
-    amounts = _amounts(backend, Decimal(0))
+    load_catalog(tables, spread=spread, taken=Counter(spread_item(index % spread) for index in range(total)))
+    pricing = tables.pricing(Decimal(0), now)
+    price, zero = tables.money(UNIT_PRICE), tables.money(Decimal(0))
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for index in range(total):
             # Evenly interleaved: exactly ``lapsed`` indexes step the running share up by one.
             is_lapsed = (index + 1) * lapsed // total != index * lapsed // total
-            expires = now - timedelta(hours=1, microseconds=index) if is_lapsed \
-                else now + timedelta(days=1)
-            yield _booking(backend, f"ex-{index:08d}", items[index % spread], f"cust-{index % 50_000:05d}",
-                           "held", pricing, amounts, expires - timedelta(minutes=10), expires)
+            expires = now - timedelta(hours=1, microseconds=index) if is_lapsed else now + timedelta(days=1)
+            yield (f"ex-{index:08d}", spread_item(index % spread), f"cust-{index % 50_000:05d}", 1,
+                   "held", pricing, CURRENCY, price, zero, price,
+                   tables.at(expires - timedelta(minutes=10)), tables.at(expires), None)
 
-    backend.load("bookings", BOOKING_COLUMNS, rows())
+    tables.backend.load(tables.bookings, BOOKING_COLUMNS, rows())

@@ -36,19 +36,11 @@ def describe() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(), "cpu_model": _cpu_model(), "memory_gb": _memory_gb(),
         "platform": platform.platform(), "python": sys.version.split()[0],
-        "packages": {name: version(name) for name in ("sqlalchemy", "psycopg", "pydantic")},
+        "packages": {name: version(name) for name in ("sqlalchemy", "psycopg", "pydantic", "django")},
         "load_average": list(os.getloadavg()),
     }
 
 
 def describe_backend(backend: Backend) -> dict[str, Any]:
     """The server or library version and the settings that decide what a commit costs."""
-    info: dict[str, Any] = {"version": backend.version()}
-    if backend.name == "postgres":
-        for setting in ("synchronous_commit", "fsync", "shared_buffers", "max_connections"):
-            info[setting] = backend.scalar(f"SHOW {setting}")
-    else:
-        info["journal_mode"] = backend.scalar("PRAGMA journal_mode")
-        info["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-            backend.scalar("PRAGMA synchronous"), "?")
-    return info
+    return {"version": backend.version(), **backend.settings()}

@@ -1,11 +1,6 @@
-"""Ratios against the targets, printed as text and as the Markdown tables of docs/benchmarks.md.
-
-A point runs in several rounds, each pairing the two implementations back to back, so a ratio is
-the median of the rounds' ratios: a dip of the host's during one window moves one round, not the
-figure. A round also sweeps every client count and table size, so the share the most clients
-keep of the best count, and a bigger table's share of the smallest, are medians of shares taken
-within one round too.
-"""
+"""The figures, summarized: per point the median calls per second of each implementation, the
+ratios bookcore/raw and bookcore/ORM (each the median of the rounds' paired ratios), client CPU
+per call, and the targets met or missed (reported, never asserted: benchmarks are not tests)."""
 
 from __future__ import annotations
 
@@ -13,241 +8,129 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from bench.implementations import IMPLEMENTATIONS
+from bench.work import OPERATIONS, SHAPES
+
 Record = dict[str, Any]
-
-#: bookcore / baseline throughput the issue asks for, per suite.
-TARGETS = {"holds": 0.70, "finalize": 0.60, "expire": 0.50}
-#: Throughput at the most clients, as a share of the best client count's.
-NO_COLLAPSE = 0.80
-#: Throughput at the biggest table, as a share of the smallest table's ("flat").
-FLAT = 0.80
-
-
-def _key(record: Record, *fields: str) -> tuple[Any, ...]:
-    return tuple(record[field] for field in fields)
+#: bookcore's share of raw SQL's calls per second it should reach, for holds and finalize.
+RAW_TARGET_ONE_CLIENT = 0.60
+RAW_TARGET = 0.80
+RAW_TARGET_OPERATIONS = ("hold", "finalize")
+#: bookcore's expiry sweep against one set-based statement, in rows per second.
+EXPIRE_TARGET = 0.50
+#: "Flat memory": the sweep's peak RSS at the largest size within this factor of the smallest's.
+FLAT_MEMORY_FACTOR = 1.25
+BACKEND_TITLES = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
 
 
-def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
-    """Holds before finalize, then the key's own order."""
-    key = item[0]
-    return (list(TARGETS).index(key[0]), *key[1:])
+def raw_target(operation: str, clients: int) -> float | None:
+    if operation not in RAW_TARGET_OPERATIONS:
+        return None
+    return RAW_TARGET_ONE_CLIENT if clients == 1 else RAW_TARGET
 
 
-def medians(records: list[Record]) -> list[Record]:
-    """One record per (suite, backend, scale, shape, clients, implementation): the median of its
-    rounds' throughput, with every round's figure beside it."""
-    rounds: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _paired_ratio(rounds: dict[int, dict[str, Record]], other: str) -> float | None:
+    ratios = [by["bookcore"]["ops_per_s"] / by[other]["ops_per_s"] for by in rounds.values()
+              if "bookcore" in by and other in by and by[other]["ops_per_s"] > 0]
+    return _median(ratios)
+
+
+def summarize_throughput(records: list[Record]) -> list[Record]:
+    points: dict[tuple[Any, ...], dict[int, dict[str, Record]]] = defaultdict(lambda: defaultdict(dict))
     for record in records:
-        rounds[_key(record, "suite", "backend", "scale", "shape", "clients", "implementation")].append(record)
-    merged = []
-    for group in rounds.values():
-        rates = [float(record["ops_per_s"]) for record in group]
-        merged.append({**group[0], "ops_per_s": round(statistics.median(rates), 1),
-                       "rounds_ops_per_s": rates, "rounds": len(group)})
-    return merged
-
-
-def throughput_ratios(records: list[Record]) -> list[Record]:
-    """bookcore / baseline for every (suite, backend, scale, shape, clients) point: the median of
-    the ratios of the rounds, each pairing the two implementations' windows run back to back."""
-    by_point: dict[tuple[Any, ...], dict[int, dict[str, Record]]] = defaultdict(lambda: defaultdict(dict))
-    for record in records:
-        point = _key(record, "suite", "backend", "scale", "shape", "clients")
-        by_point[point][record.get("round", 0)][record["implementation"]] = record
+        key = (record["backend"], record["operation"], record["shape"], record["clients"])
+        points[key][record.get("round", 0)][record["implementation"]] = record
+    order = {name: index for index, name in enumerate(OPERATIONS + SHAPES)}
     rows = []
-    for (suite, backend, scale, shape, clients), rounds in sorted(by_point.items(), key=_order):
-        pairs = [pair for _, pair in sorted(rounds.items()) if {"baseline", "bookcore"} <= pair.keys()]
-        if not pairs:
+    for key in sorted(points, key=lambda k: (k[0], order[k[1]], order[k[2]], k[3])):
+        backend, operation, shape, clients = key
+        rounds = points[key]
+        row: Record = {"backend": backend, "operation": operation, "shape": shape, "clients": clients}
+        for name in IMPLEMENTATIONS:
+            runs = [by[name] for by in rounds.values() if name in by]
+            row[f"{name}_per_s"] = _median([run["ops_per_s"] for run in runs])
+            row[f"{name}_cpu_us"] = _median([run["cpu_us_per_call"] for run in runs
+                                             if run["cpu_us_per_call"] is not None])
+        row["errors"] = sum(by[name]["errors"] for by in rounds.values() for name in by)
+        row["ratio_raw"], row["ratio_orm"] = _paired_ratio(rounds, "raw"), _paired_ratio(rounds, "orm")
+        row["target_raw"] = raw_target(operation, clients)
+        row["meets_raw"] = None if row["target_raw"] is None or row["ratio_raw"] is None \
+            else row["ratio_raw"] >= row["target_raw"]
+        row["meets_orm"] = None if row["ratio_orm"] is None else row["ratio_orm"] > 1.0
+        rows.append(row)
+    return rows
+
+
+def summarize_expiry(records: list[Record]) -> list[Record]:
+    sizes: dict[tuple[str, int], dict[str, Record]] = defaultdict(dict)
+    for record in records:
+        sizes[(record["backend"], record["lapsed"])][record["implementation"]] = record
+    rows = []
+    for (backend, lapsed), by in sorted(sizes.items()):
+        row: Record = {"backend": backend, "lapsed": lapsed}
+        for name in IMPLEMENTATIONS:
+            row[f"{name}_rows_per_s"] = by[name]["rows_per_s"] if name in by else None
+            row[f"{name}_peak_mb"] = by[name]["rss_peak_mb"] if name in by else None
+        if "bookcore" in by and "raw" in by:
+            row["ratio_raw"] = round(by["bookcore"]["rows_per_s"] / by["raw"]["rows_per_s"], 3)
+            row["meets_raw"] = row["ratio_raw"] >= EXPIRE_TARGET
+        rows.append(row)
+    return rows
+
+
+def memory_flatness(expiry: list[Record]) -> list[Record]:
+    """Per backend: bookcore's peak RSS at the largest size against the smallest's."""
+    flat = []
+    for backend in sorted({row["backend"] for row in expiry}):
+        rows = sorted((row for row in expiry if row["backend"] == backend and row["bookcore_peak_mb"]),
+                      key=lambda row: row["lapsed"])
+        if len(rows) < 2:
             continue
-        bases = [float(pair["baseline"]["ops_per_s"]) for pair in pairs]
-        ours = [float(pair["bookcore"]["ops_per_s"]) for pair in pairs]
-        ratios = [mine / base if base else 0.0 for mine, base in zip(ours, bases, strict=True)]
-        ratio = statistics.median(ratios)
-        rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
-                     "clients": clients, "baseline_per_s": statistics.median(bases),
-                     "bookcore_per_s": statistics.median(ours), "ratio": round(ratio, 3),
-                     "round_ratios": [round(value, 3) for value in ratios], "target": TARGETS[suite],
-                     "meets": ratio >= TARGETS[suite]})
-    return rows
+        smallest, largest = rows[0], rows[-1]
+        factor = round(largest["bookcore_peak_mb"] / smallest["bookcore_peak_mb"], 3)
+        flat.append({"backend": backend, "smallest": smallest["lapsed"], "largest": largest["lapsed"],
+                     "peak_mb": [smallest["bookcore_peak_mb"], largest["bookcore_peak_mb"]],
+                     "factor": factor, "meets": factor <= FLAT_MEMORY_FACTOR})
+    return flat
 
 
-def _series(records: list[Record]) -> list[tuple[tuple[Any, ...], list[Record]]]:
-    """The median rounds of each (suite, backend, scale, shape, implementation), in report order."""
-    series: dict[tuple[Any, ...], list[Record]] = defaultdict(list)
-    for record in medians(records):
-        series[_key(record, "suite", "backend", "scale", "shape", "implementation")].append(record)
-    return sorted(series.items(), key=_order)
+def misses(throughput: list[Record], expiry: list[Record], flat: list[Record]) -> list[str]:
+    """Every target missed, and by how much."""
+    found = []
+    for row in throughput:
+        point = (f"{BACKEND_TITLES[row['backend']]} {row['operation']} {row['shape']} at "
+                 f"{row['clients']} process{'es' if row['clients'] > 1 else ''}")
+        if row["meets_raw"] is False:
+            short = row["target_raw"] - row["ratio_raw"]
+            found.append(f"{point}: bookcore/raw {row['ratio_raw']:.2f} against {row['target_raw']:.2f} "
+                         f"(short by {short:.2f}, {short / row['target_raw']:.0%} of the target)")
+        if row["meets_orm"] is False:
+            found.append(f"{point}: bookcore/ORM {row['ratio_orm']:.2f}, behind the ORM pattern by "
+                         f"{1 - row['ratio_orm']:.0%}")
+    for row in expiry:
+        if row.get("meets_raw") is False:
+            short = EXPIRE_TARGET - row["ratio_raw"]
+            found.append(f"{BACKEND_TITLES[row['backend']]} expiry of {row['lapsed']:,}: bookcore/raw "
+                         f"{row['ratio_raw']:.2f} against {EXPIRE_TARGET:.2f} (short by {short:.2f})")
+    for row in flat:
+        if not row["meets"]:
+            found.append(f"{BACKEND_TITLES[row['backend']]} expiry memory: peak RSS x{row['factor']:.2f} "
+                         f"from {row['smallest']:,} to {row['largest']:,} lapsed holds "
+                         f"(flat is at most x{FLAT_MEMORY_FACTOR:.2f})")
+    return found
 
 
-def collapse(records: list[Record]) -> list[Record]:
-    """Throughput at the highest client count as a share of the best client count's, per series:
-    the median of the rounds' shares, each within one round (a round sweeps every client count)."""
-    series: dict[tuple[Any, ...], dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
-    for record in records:
-        key = _key(record, "suite", "backend", "scale", "shape", "implementation")
-        series[key][record.get("round", 0)][record["clients"]] = float(record["ops_per_s"])
-    rows = []
-    for (suite, backend, scale, shape, implementation), rounds in sorted(series.items(), key=_order):
-        most = max(clients for by_clients in rounds.values() for clients in by_clients)
-        shares, bests = [], []
-        for _, by_clients in sorted(rounds.items()):
-            best = max(by_clients, key=lambda clients: by_clients[clients])
-            if most in by_clients and by_clients[best]:
-                shares.append(by_clients[most] / by_clients[best])
-                bests.append(best)
-        if not shares:
-            continue
-        share = statistics.median(shares)
-        rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
-                     "implementation": implementation, "clients": most,
-                     "best_clients": statistics.mode(bests), "share_of_best": round(share, 3),
-                     "round_shares": [round(value, 3) for value in shares],
-                     "meets": share >= NO_COLLAPSE})
-    return rows
+def target_counts(throughput: list[Record], expiry: list[Record], flat: list[Record]) -> dict[str, list[int]]:
+    """[met, evaluated] per target."""
+    def count(values: list[bool | None]) -> list[int]:
+        judged = [value for value in values if value is not None]
+        return [sum(judged), len(judged)]
 
-
-def scaling(records: list[Record]) -> list[Record]:
-    """Throughput at each table size relative to the smallest, per (point, implementation): the
-    median of the rounds' shares, each pairing the sizes' windows of one round (run back to back
-    since the sizes alternate); rounds missing either size are not paired."""
-    series: dict[tuple[Any, ...], dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
-    for record in records:
-        key = _key(record, "suite", "backend", "shape", "clients", "implementation")
-        series[key][record["scale"]][record.get("round", 0)] = float(record["ops_per_s"])
-    rows = []
-    for (suite, backend, shape, clients, implementation), by_scale in sorted(series.items(), key=_order):
-        base_scale = min(by_scale)
-        smallest = by_scale[base_scale]
-        for scale, rounds in sorted(by_scale.items()):
-            shares = [rate / smallest[round_] for round_, rate in sorted(rounds.items())
-                      if smallest.get(round_)]
-            if scale != base_scale and shares:
-                share = statistics.median(shares)
-                rows.append({"suite": suite, "backend": backend, "shape": shape, "clients": clients,
-                             "implementation": implementation, "from_scale": base_scale,
-                             "scale": scale, "share": round(share, 3),
-                             "round_shares": [round(value, 3) for value in shares],
-                             "meets": share >= FLAT})
-    return rows
-
-
-def expire_ratios(records: list[Record]) -> list[Record]:
-    pairs: dict[tuple[Any, ...], dict[str, Record]] = defaultdict(dict)
-    for record in records:
-        pairs[_key(record, "backend", "lapsed")][record["implementation"]] = record
-    rows = []
-    for (backend, lapsed), pair in sorted(pairs.items()):
-        if {"baseline", "bookcore"} <= pair.keys():
-            ratio = pair["bookcore"]["rows_per_s"] / pair["baseline"]["rows_per_s"]
-            rows.append({"backend": backend, "lapsed": lapsed,
-                         "baseline_rows_per_s": pair["baseline"]["rows_per_s"],
-                         "bookcore_rows_per_s": pair["bookcore"]["rows_per_s"],
-                         "ratio": round(ratio, 3), "target": TARGETS["expire"],
-                         "meets": ratio >= TARGETS["expire"],
-                         "bookcore_memory_growth_mb": pair["bookcore"]["rss_growth_mb"],
-                         "batch_size": pair["bookcore"]["batch_size"]})
-    return rows
-
-
-def fairness(records: list[Record]) -> list[Record]:
-    """Per (suite, backend, scale, shape, implementation): the median round at each client count,
-    the share of the best that the most clients keep, and their p99 (the waits turns bound)."""
-    rows = []
-    for (suite, backend, scale, shape, implementation), points in _series(records):
-        if len(points) < 2:
-            continue
-        best = max(points, key=lambda point: point["ops_per_s"])
-        most = max(points, key=lambda point: point["clients"])
-        p99s = [float(record["p99_ms"]) for record in records
-                if _key(record, "suite", "backend", "scale", "shape", "implementation", "clients")
-                == (suite, backend, scale, shape, implementation, most["clients"])]
-        share = most["ops_per_s"] / best["ops_per_s"] if best["ops_per_s"] else 0.0
-        rows.append({"suite": suite, "backend": backend, "scale": scale, "shape": shape,
-                     "implementation": implementation,
-                     "per_s": {point["clients"]: point["ops_per_s"]
-                               for point in sorted(points, key=lambda point: point["clients"])},
-                     "best_clients": best["clients"], "clients": most["clients"],
-                     "share_of_best": round(share, 3), "p99_ms": statistics.median(p99s)})
-    return rows
-
-
-def summarize(throughput: list[Record], expire: list[Record],
-              fair: list[Record] | None = None) -> dict[str, list[Record]]:
-    return {"throughput_ratios": throughput_ratios(throughput), "collapse": collapse(throughput),
-            "scaling": scaling(throughput), "fairness": fairness(fair or []),
-            "expire_ratios": expire_ratios(expire)}
-
-
-def _mark(ok: bool) -> str:
-    return "yes" if ok else "**no**"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return lines
-
-
-def _spread(values: list[float]) -> str:
-    """The lowest and highest of the rounds' figures: how far one window could have misled."""
-    low, high = min(values), max(values)
-    return f"{low:.2f}" if len(values) == 1 else f"{low:.2f}-{high:.2f}"
-
-
-def markdown(summary: dict[str, list[Record]]) -> str:
-    """The result tables, as they go into docs/benchmarks.md."""
-    out = ["#### Holds and finalize: bookcore / raw SQL, same run", ""]
-    out += _table(["operation", "backend", "bookings in tables", "shape", "clients", "raw SQL /s",
-                   "bookcore /s", "ratio (median)", "rounds' ratios", "target", "met"],
-                  [[r["suite"], r["backend"], f"{r['scale']:,}", r["shape"], r["clients"],
-                    f"{r['baseline_per_s']:,.0f}", f"{r['bookcore_per_s']:,.0f}", f"{r['ratio']:.2f}",
-                    _spread(r["round_ratios"]), f"{r['target']:.2f}", _mark(r["meets"])]
-                   for r in summary["throughput_ratios"]])
-    out += ["", f"#### Most clients vs the best client count (target >= {NO_COLLAPSE:.2f})", ""]
-    out += _table(["operation", "backend", "bookings in tables", "shape", "implementation", "best at",
-                   "share at most clients (median)", "rounds' shares", "met"],
-                  [[r["suite"], r["backend"], f"{r['scale']:,}", r["shape"], r["implementation"],
-                    f"{r['best_clients']} clients", f"{r['share_of_best']:.2f} ({r['clients']} clients)",
-                    _spread(r.get("round_shares") or [r["share_of_best"]]), _mark(r["meets"])]
-                   for r in summary["collapse"]])
-    if summary["scaling"]:
-        out += ["", f"#### Bigger tables: throughput relative to the smallest (flat: >= {FLAT:.2f})", ""]
-        out += _table(["operation", "backend", "shape", "clients", "implementation", "tables",
-                       "share (median)", "rounds' shares", "met"],
-                      [[r["suite"], r["backend"], r["shape"], r["clients"], r["implementation"],
-                        f"{r['from_scale']:,} -> {r['scale']:,}", f"{r['share']:.2f}",
-                        _spread(r.get("round_shares") or [r["share"]]), _mark(r["meets"])]
-                       for r in summary["scaling"]])
-    if summary.get("fairness"):
-        out += ["", "#### Strict turns by themselves: the raw baseline behind first-come, first-served "
-                    "turns (fair-baseline)", ""]
-        out += _table(["operation", "backend", "shape", "implementation", "per second (clients)",
-                       "best at", "share at most clients", "p99 at most clients"],
-                      [[r["suite"], r["backend"], r["shape"], r["implementation"],
-                        " · ".join(f"{rate:,.0f} ({clients})" for clients, rate in r["per_s"].items()),
-                        f"{r['best_clients']} clients", f"{r['share_of_best']:.2f} ({r['clients']})",
-                        f"{r['p99_ms']:,.0f} ms"] for r in summary["fairness"]])
-    out += ["", "#### Expire: bookcore `expire_holds` / one set-based statement", ""]
-    out += _table(["backend", "lapsed (+ as many live)", "raw SQL rows/s", "bookcore rows/s", "ratio",
-                   "target", "met", "bookcore memory growth", "batch_size"],
-                  [[r["backend"], f"{r['lapsed']:,}", f"{r['baseline_rows_per_s']:,.0f}",
-                    f"{r['bookcore_rows_per_s']:,.0f}", f"{r['ratio']:.2f}", f"{r['target']:.2f}",
-                    _mark(r["meets"]), f"{r['bookcore_memory_growth_mb']:.1f} MB", r["batch_size"]]
-                   for r in summary["expire_ratios"]])
-    return "\n".join(out) + "\n"
-
-
-def misses(summary: dict[str, list[Record]]) -> list[str]:
-    """One line per target missed, for the end of the printed report."""
-    lines = [f"{r['suite']} {r['backend']} {r['shape']} {r['clients']} clients at {r['scale']:,}: "
-             f"ratio {r['ratio']:.2f} < {r['target']:.2f}"
-             for r in summary["throughput_ratios"] if not r["meets"]]
-    lines += [f"{r['suite']} {r['backend']} {r['shape']} {r['implementation']} at {r['scale']:,}: "
-              f"{r['clients']} clients reach {r['share_of_best']:.2f} of the best"
-              for r in summary["collapse"] if not r["meets"] and r["implementation"] == "bookcore"]
-    lines += [f"{r['suite']} {r['backend']} {r['shape']} {r['clients']} clients {r['implementation']}: "
-              f"{r['share']:.2f} at {r['scale']:,} bookings"
-              for r in summary["scaling"] if not r["meets"] and r["implementation"] == "bookcore"]
-    lines += [f"expire {r['backend']} {r['lapsed']:,}: ratio {r['ratio']:.2f} < {r['target']:.2f}"
-              for r in summary["expire_ratios"] if not r["meets"]]
-    return lines
+    return {"bookcore/raw >= target (holds, finalize)": count([row["meets_raw"] for row in throughput]),
+            "ahead of the ORM pattern": count([row["meets_orm"] for row in throughput]),
+            f"expiry >= {EXPIRE_TARGET:.2f} of raw": count([row.get("meets_raw") for row in expiry]),
+            "expiry memory flat": count([row["meets"] for row in flat])}

@@ -1,307 +1,148 @@
-"""Holds and finalize per second: bookcore next to its raw-SQL baseline, point by point in one run.
+"""Calls per second of hold, finalize and cancel: bookcore, the raw baseline and the ORM pattern,
+point by point in one run.
 
-A point is (operation, shape, client count). Shapes: ``hot`` (every client on one item; finalize:
-one paying customer, so one wallet row) and ``spread`` (clients rotate over the spread items and
-their payers). Within a point the two implementations run back to back, alternating which goes
-first, and each run is checked afterwards: every counted operation left its rows behind.
+A point is (operation, shape, client processes). Shapes: ``hot`` (every client on one item;
+finalize and cancel on one customer's wallet) and ``spread`` (clients rotate over the items and
+their payers). For each client count one pool of processes serves every point, in rounds; in each
+round the three implementations run back to back, and the one that goes first turns from round to
+round. After each run the tables are checked: every call counted left its rows behind.
 """
 
 from __future__ import annotations
 
-import queue
-import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+import itertools
+import multiprocessing
+from collections.abc import Callable
 from typing import Any
 
-from bench.backends import Backend
-from bench.baseline import RawBaseline
-from bench.clients import ClientFactory, Operation, PointResult, run_clients
-from bench.fixtures import (
-    CURRENCY,
-    GATEWAY_PAYABLE,
-    HOT_ITEM,
-    load_background,
-    load_payable_holds,
-    spread_items,
-)
+from bench.backends import Backend, Target
+from bench.clients import BenchmarkBroken, ClientPool, ClientResult, Task
+from bench.fixtures import Tables, load_background, load_catalog, load_work
+from bench.implementations import IMPLEMENTATIONS
+from bench.peers.orm import create_tables
 from bench.settings import Settings
-from bookcore import SqlAlchemyUnitOfWork, SystemClock, finalize_payment, place_hold
-from bookcore.adapters.sqlalchemy.turnstile import Turnstile
-
-IMPLEMENTATIONS = ("baseline", "bookcore")
-#: The raw baseline behind strict first-come, first-served turns: bookcore's ``Turnstile`` with
-#: ``patience=0``, one turn per connection (one on SQLite); the ``fairness`` suite.
-FAIR_BASELINE = "fair-baseline"
-SHAPES = ("hot", "spread")
-#: First guess of finalize rate (per second), to size the pool of payable holds; corrected as runs go.
-FIRST_RATE_GUESS = 4000.0
+from bench.work import OPERATIONS, SHAPES
 
 Record = dict[str, Any]
 Log = Callable[[str], None]
+#: First guess of calls per second, to size the bookings loaded for finalize and cancel.
+FIRST_RATE_GUESS = 3000.0
 
 
-class BenchmarkBroken(Exception):
-    """A run did not do the work it counted; its figures would be meaningless."""
-
-
-def prepare(backend: Backend, settings: Settings, scale: int) -> None:
-    """A fresh schema holding ``scale`` background bookings and the benchmark catalog."""
+def prepare(backend: Backend) -> Target:
+    """A freshly migrated schema and empty ``peer_`` tables (created by Django, in a process of
+    its own so this one never configures Django)."""
     backend.reset()
-    load_background(backend, scale, spread=settings.spread_items, now=datetime.now(UTC))
-    backend.analyze()
+    target = backend.target()
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=create_tables, args=(target,), name="bench-peer-tables")
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise BenchmarkBroken(f"creating the peer_ tables failed (exit code {process.exitcode})")
+    return target
 
 
-class _RawPool:
-    """The baseline's connection pool: ``size`` raw connections shared by every client thread.
-
-    With ``turns``, a client first takes one of them in arrival order, as bookcore's units of work
-    do (the ``fairness`` suite); without, whoever asks first when a connection comes back gets it.
-    """
-
-    def __init__(self, backend: Backend, size: int, turns: Turnstile | None = None) -> None:
-        self._idle: queue.LifoQueue[RawBaseline] = queue.LifoQueue()
-        self._all = [RawBaseline(backend) for _ in range(size)]
-        self._turns = turns
-        for raw in self._all:
-            self._idle.put(raw)
-
-    @contextmanager
-    def connection(self) -> Iterator[RawBaseline]:
-        turns = self._turns
-        if turns is not None and not turns.enter():
-            raise BenchmarkBroken(f"no turn came free in {turns.timeout:g} s")
-        try:
-            raw = self._idle.get()
-            try:
-                yield raw
-            finally:
-                self._idle.put(raw)
-        finally:
-            if turns is not None:
-                turns.leave()
-
-    def close(self) -> None:
-        for raw in self._all:
-            raw.close()
-
-
-class Clients:
-    """Client factories for one implementation on one backend; closes what they opened.
-
-    Both implementations get the same number of connections: ``connections`` (0: one per client).
-    """
-
-    def __init__(self, backend: Backend, implementation: str, clients: int, connections: int) -> None:
-        self.backend, self.implementation = backend, implementation
-        size = clients if connections <= 0 else min(clients, connections)
-        self.engine = backend.engine(pool_size=size) if implementation == "bookcore" else None
-        self.raw = None
-        if implementation != "bookcore":
-            self.raw = _RawPool(backend, size, _fair_turns(backend, size)
-                                if implementation == FAIR_BASELINE else None)
-
-    def dispose(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-        if self.raw is not None:
-            self.raw.close()
-
-    def _raw(self) -> _RawPool:
-        if self.raw is None:
-            raise BenchmarkBroken("the baseline's connections were asked of a bookcore point")
-        return self.raw
-
-    def holds(self, shape: str, clients: int, tag: str, spread: int) -> ClientFactory:
-        items = spread_items(spread)
-
-        def factory(index: int) -> tuple[Operation, Callable[[], None]]:
-            customer, step = f"{tag}-c{index}", iter(range(index * 7919, 1 << 62))
-
-            def item() -> str:
-                return HOT_ITEM if shape == "hot" else items[next(step) % spread]
-
-            if self.engine is None:
-                raw = self._raw()
-
-                def raw_hold() -> bool:
-                    with raw.connection() as connection:
-                        return bool(connection.hold(item(), customer, 1))
-
-                return raw_hold, _nothing
-            uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
-            return (lambda: bool(place_hold(uow, item_id=item(), customer_id=customer, quantity=1,
-                                            clock=clock))), _nothing
-
-        return factory
-
-    def finalize(self, booking_ids: list[str]) -> ClientFactory:
-        gateway = self.backend.money(GATEWAY_PAYABLE)
-        payable = deque(booking_ids)  # shared: popleft() is atomic, so no booking is paid twice
-
-        def factory(index: int) -> tuple[Operation, Callable[[], None]]:
-            def take() -> str | None:
-                try:
-                    return payable.popleft()
-                except IndexError:
-                    return None
-
-            if self.engine is None:
-                raw = self._raw()
-
-                def raw_op() -> bool:
-                    booking_id = take()
-                    if booking_id is not None:
-                        with raw.connection() as connection:
-                            connection.finalize(booking_id, f"{booking_id}-key", gateway, CURRENCY)
-                    return booking_id is not None
-
-                return raw_op, _nothing
-            uow, clock = SqlAlchemyUnitOfWork(self.engine), SystemClock()
-
-            def op() -> bool:
-                booking_id = take()
-                if booking_id is not None:
-                    result = finalize_payment(uow, booking_id=booking_id, idempotency_key=f"{booking_id}-key",
-                                              gateway_amount=GATEWAY_PAYABLE, currency=CURRENCY,
-                                              clock=clock)
-                    if not result.confirmed:
-                        raise BenchmarkBroken(f"booking {booking_id} was not confirmed: {result.outcome}")
-                return booking_id is not None
-
-            return op, _nothing
-
-        return factory
-
-
-def _fair_turns(backend: Backend, connections: int) -> Turnstile:
-    """As many turns as a bookcore engine on this backend takes (SQLite's one writer at a time, or
-    one per connection of a server's pool), each handed to the longest waiter."""
-    return Turnstile(timeout=60.0, permits=1 if backend.name == "sqlite" else connections)
-
-
-def _nothing() -> None:
-    """Connections belong to the point's pool (the engine's, or ``_RawPool``), closed with it."""
-
-
-def _record(suite: str, backend: Backend, scale: int, shape: str, implementation: str,
-            result: PointResult, rows_before: int) -> Record:
-    return {"suite": suite, "backend": backend.name, "scale": scale, "shape": shape,
-            "implementation": implementation, "clients": result.clients, "ops": result.ops,
-            "seconds": round(result.seconds, 4), "ops_per_s": round(result.ops_per_s, 1),
-            "p50_ms": round(result.p50_ms, 3), "p99_ms": round(result.p99_ms, 3),
-            "errors": result.errors, "first_error": result.first_error, "bookings_in_table": rows_before}
-
-
-def _check(done: int, rows: int, what: str, result: PointResult) -> None:
-    if result.errors == 0 and rows != done:
-        raise BenchmarkBroken(f"{what}: {done} operations completed but {rows} rows were written")
-
-
-def run_suite(tables: dict[int, Backend], settings: Settings, log: Log) -> list[Record]:
-    """Every (operation, shape, clients) point at every table size, ``tables`` holding one
-    prepared database per size: ``settings.rounds`` rounds, each running both implementations
-    at each size back to back, so a size's share of another is measured in the same minutes."""
-    return run_points(tables, settings, settings.client_counts, IMPLEMENTATIONS, log)
-
-
-def run_fairness(backend: Backend, settings: Settings, scale: int, log: Log) -> list[Record]:
-    """The raw baseline with and without strict first-come, first-served turns, beside bookcore,
-    at ``settings.fairness_client_counts``: what strict turns cost by themselves."""
-    return run_points({scale: backend}, settings, settings.fairness_client_counts,
-                      ("baseline", FAIR_BASELINE, "bookcore"), log)
-
-
-def run_points(tables: dict[int, Backend], settings: Settings, client_counts: tuple[int, ...],
-               implementations: tuple[str, ...], log: Log) -> list[Record]:
-    """Holds and finalize for each shape, in rounds. A round sweeps every client count (upwards,
-    then downwards in the next round) and at each runs every table size and implementation back
-    to back, rotating which goes first: a share of another client count or table size compares
-    windows of one round, minutes apart at most, as a ratio compares windows run back to back."""
-    records: list[Record] = []
-    rates: dict[tuple[Any, ...], float] = {}
-    # Which size goes first turns at every client count, and which implementation goes first at
-    # a size every other visit to it: turning both at every step made the same implementation go
-    # first at the same size every time, right after the switch from the other size's database
-    # (whose caches it then warmed, alone).
-    scales, sweeps, visits = list(tables), 0, dict.fromkeys(tables, 0)
-    for shape in SHAPES:
-        for round_ in range(settings.rounds):
-            for clients in client_counts if round_ % 2 == 0 else client_counts[::-1]:
-                sweeps += 1
-                for scale in _rotated(scales, sweeps):
-                    turn = visits[scale] // len(scales)
-                    backend, order = tables[scale], _rotated(list(implementations), turn)
-                    visits[scale] += 1
-                    for implementation in order:
-                        record = _holds_point(backend, settings, scale, shape, clients, implementation, log)
-                        records.append({**record, "round": round_})
-                    for implementation in order:
-                        series = (scale, shape, implementation)
-                        point = (*series, clients)
-                        guess = rates.get(point, rates.get(series, FIRST_RATE_GUESS))
-                        record = _finalize_point(backend, settings, scale, shape, clients, implementation,
-                                                 guess, log)
-                        rates[point] = rates[series] = max(float(record["ops_per_s"]), 100.0)
-                        records.append({**record, "round": round_})
-    return records
-
-
-def _rotated(values: list[Any], by: int) -> list[Any]:
+def rotated(values: tuple[str, ...], by: int) -> tuple[str, ...]:
     turn = by % len(values)
     return values[turn:] + values[:turn]
 
 
-def _holds_point(backend: Backend, settings: Settings, scale: int, shape: str, clients: int,
-                 implementation: str, log: Log) -> Record:
-    tag = f"h{time.monotonic_ns() % 10**9}"
-    before = int(backend.scalar("SELECT count(*) FROM bookings"))
-    pool = Clients(backend, implementation, clients, settings.connections)
-    try:
-        result = run_clients(pool.holds(shape, clients, tag, settings.spread_items), clients,
-                             settings.seconds_per_point, warmup_ops=settings.warmup_ops)
-    finally:
-        pool.dispose()
-    written = int(backend.scalar("SELECT count(*) FROM bookings")) - before
-    _check(result.ops + clients * settings.warmup_ops, written, f"holds {implementation}", result)
-    record = _record("holds", backend, scale, shape, implementation, result, before)
-    log(_line(record))
-    return record
+class Suite:
+    def __init__(self, backend: Backend, settings: Settings, log: Log) -> None:
+        self.backend, self.settings, self.log = backend, settings, log
+        self.target = prepare(backend)
+        for peer in (False, True):
+            tables = Tables(backend, self.target, peer=peer)
+            load_catalog(tables, spread=settings.spread_items)
+            load_background(tables, settings.background_bookings, spread=settings.spread_items)
+        backend.analyze()
+        self._tags = itertools.count()
+        self._rates: dict[tuple[Any, ...], float] = {}
+
+    def run(self) -> list[Record]:
+        records: list[Record] = []
+        for clients in self.settings.client_counts:
+            pool = ClientPool(self.target, clients)
+            try:
+                for round_ in range(self.settings.rounds):
+                    for operation in OPERATIONS:
+                        for shape in SHAPES:
+                            for implementation in rotated(IMPLEMENTATIONS, round_):
+                                record = self.point(pool, operation, shape, clients, implementation)
+                                records.append({**record, "round": round_})
+            finally:
+                pool.close()
+        return records
+
+    def point(self, pool: ClientPool, operation: str, shape: str, clients: int,
+              implementation: str) -> Record:
+        settings = self.settings
+        tables = Tables(self.backend, self.target, peer=implementation == "orm")
+        series = (operation, shape, implementation)
+        rate = self._rates.get((*series, clients), self._rates.get(series, FIRST_RATE_GUESS))
+        calls = 0
+        if operation != "hold":
+            calls = int(rate * settings.seconds_per_round * 2 / clients) + settings.warmup_calls + 20
+        for _attempt in range(3):
+            tag = f"{operation[0]}{next(self._tags):05d}"
+            load_work(tables, operation, shape=shape, tag=tag, clients=clients, calls=calls,
+                      spread=settings.spread_items)
+            results = pool.run(Task(operation, implementation, shape, tag, calls,
+                                    settings.seconds_per_round, settings.warmup_calls, settings.spread_items))
+            if all(result.errors and not result.timed for result in results):
+                raise BenchmarkBroken(f"{implementation} {operation}: every call failed: "
+                                      f"{results[0].first_error}")
+            if not any(result.exhausted for result in results):
+                break
+            errors = sum(result.errors for result in results)
+            self.log(f"  ({implementation} {operation} ran out of {calls} bookings a client, {errors} "
+                     f"errors; again with more)")
+            calls *= 3
+        else:
+            raise BenchmarkBroken(f"{implementation} {operation} kept running out of bookings")
+        check_written(tables, operation, tag, results)
+        record = _record(self.backend.name, operation, shape, clients, implementation, results)
+        self._rates[(*series, clients)] = self._rates[series] = max(record["ops_per_s"], 50.0)
+        self.log(_line(record))
+        return record
 
 
-def _finalize_point(backend: Backend, settings: Settings, scale: int, shape: str, clients: int,
-                    implementation: str, rate_guess: float, log: Log) -> Record:
-    size = int(rate_guess * settings.seconds_per_point * 1.6) + clients * (settings.warmup_ops + 20)
-    for _attempt in range(3):
-        before = int(backend.scalar("SELECT count(*) FROM bookings"))
-        booking_ids = load_payable_holds(backend, size, tag=f"f{time.monotonic_ns() % 10**9}",
-                                         hot=shape == "hot", spread=settings.spread_items,
-                                         now=datetime.now(UTC))
-        payments_before = int(backend.scalar("SELECT count(*) FROM payments"))
-        pool = Clients(backend, implementation, clients, settings.connections)
-        try:
-            result = run_clients(pool.finalize(booking_ids), clients, settings.seconds_per_point,
-                                 warmup_ops=settings.warmup_ops)
-        finally:
-            pool.dispose()
-        if not result.exhausted:
-            break
-        log(f"  ({implementation} finalize ran out of {size} payable holds; again with more)")
-        size *= 3
+def check_written(tables: Tables, operation: str, tag: str, results: list[ClientResult]) -> None:
+    """Every call counted as done left its rows; nothing else did."""
+    done, pattern = sum(result.done for result in results), f"{tag}-%"
+    if operation == "hold":
+        found = {"bookings held": tables.count(tables.bookings, "customer_id LIKE ? AND status = 'held'",
+                                               pattern)}
+    elif operation == "finalize":
+        found = {"payments": tables.count(tables.payments, "idempotency_key LIKE ?", pattern),
+                 "bookings confirmed": tables.count(tables.bookings, "id LIKE ? AND status = 'confirmed'",
+                                                    pattern)}
     else:
-        raise BenchmarkBroken("finalize kept running out of payable holds")
-    paid = int(backend.scalar("SELECT count(*) FROM payments")) - payments_before
-    _check(result.ops + clients * settings.warmup_ops, paid, f"finalize {implementation}", result)
-    record = _record("finalize", backend, scale, shape, implementation, result, before)
-    log(_line(record))
-    return record
+        found = {"refunds": tables.count(tables.refunds, "booking_id LIKE ?", pattern),
+                 "bookings cancelled": tables.count(tables.bookings, "id LIKE ? AND status = 'cancelled'",
+                                                    pattern)}
+    wrong = {what: count for what, count in found.items() if count != done}
+    if wrong:
+        raise BenchmarkBroken(f"{operation} {tag}: {done} calls done, but {wrong} rows written")
+
+
+def _record(backend: str, operation: str, shape: str, clients: int, implementation: str,
+            results: list[ClientResult]) -> Record:
+    timed = sum(result.timed for result in results)
+    seconds = max(result.elapsed for result in results)
+    cpu = sum(result.cpu for result in results)
+    return {"backend": backend, "operation": operation, "shape": shape, "clients": clients,
+            "implementation": implementation, "calls": timed, "seconds": round(seconds, 3),
+            "ops_per_s": round(timed / seconds, 1) if seconds > 0 else 0.0,
+            "cpu_us_per_call": round(1e6 * cpu / timed, 1) if timed else None,
+            "errors": sum(result.errors for result in results),
+            "first_error": next((result.first_error for result in results if result.first_error), None)}
 
 
 def _line(record: Record) -> str:
     errors = f"  errors={record['errors']} ({record['first_error']})" if record["errors"] else ""
-    return (f"  {record['backend']:8} {record['scale']:>9,} {record['suite']:8} {record['shape']:6} "
-            f"{record['clients']:>2} clients  {record['implementation']:8} "
-            f"{record['ops_per_s']:>9.1f}/s  p50 {record['p50_ms']:.2f} ms  p99 {record['p99_ms']:.2f} ms"
-            f"{errors}")
+    cpu = record["cpu_us_per_call"]
+    return (f"  {record['backend']:8} {record['operation']:8} {record['shape']:6} {record['clients']:>2} "
+            f"clients  {record['implementation']:8} {record['ops_per_s']:>8.1f}/s  "
+            f"CPU {cpu if cpu is not None else float('nan'):>7.1f} µs/call{errors}")

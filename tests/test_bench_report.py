@@ -1,118 +1,88 @@
-"""The benchmark report's arithmetic: a ratio is the median of paired rounds, not one window."""
+"""The benchmark's arithmetic and its command line: ratios are medians of paired rounds, targets
+are judged and missed ones say by how much, the docs' tables are replaced between their markers,
+and bad arguments are refused before anything runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bench.report import collapse, fairness, markdown, medians, scaling, summarize, throughput_ratios
+import pytest
+
+from bench.__main__ import main
+from bench.backends import BENCH_URL, TEST_URL, postgres_from_environment
+from bench.markdown import END, START, write
+from bench.report import memory_flatness, misses, summarize_expiry, summarize_throughput
 
 
 def _record(implementation: str, ops_per_s: float, *, round_: int, clients: int = 4,
-            scale: int = 10_000, suite: str = "holds", p99_ms: float = 1.0) -> dict[str, Any]:
-    return {"suite": suite, "backend": "sqlite", "scale": scale, "shape": "hot",
-            "implementation": implementation, "clients": clients, "ops_per_s": ops_per_s,
-            "round": round_, "p99_ms": p99_ms}
+            operation: str = "hold") -> dict[str, Any]:
+    return {"backend": "sqlite", "operation": operation, "shape": "hot", "clients": clients,
+            "implementation": implementation, "ops_per_s": ops_per_s, "cpu_us_per_call": 100.0,
+            "round": round_, "errors": 0}
 
 
 def test_a_ratio_is_the_median_of_the_rounds_paired_ratios() -> None:
-    # Round 1's baseline ran in a fast spell of the host: 500/1000 alone would miss the target.
-    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 800.0, round_=0),
-               _record("baseline", 2000.0, round_=1), _record("bookcore", 1000.0, round_=1),
-               _record("bookcore", 900.0, round_=2), _record("baseline", 1000.0, round_=2)]
-    [row] = throughput_ratios(records)
-    assert row["round_ratios"] == [0.8, 0.5, 0.9]
-    assert row["ratio"] == 0.8
-    assert row["meets"]
-    assert (row["baseline_per_s"], row["bookcore_per_s"]) == (1000.0, 900.0)
+    records = [_record("raw", 1000.0, round_=0), _record("bookcore", 800.0, round_=0),
+               _record("raw", 2000.0, round_=1), _record("bookcore", 1000.0, round_=1),
+               _record("raw", 1000.0, round_=2), _record("bookcore", 900.0, round_=2),
+               *(_record("orm", 400.0, round_=r) for r in range(3))]
+    [row] = summarize_throughput(records)
+    assert row["ratio_raw"] == 0.8
+    assert row["meets_raw"]
+    assert row["ratio_orm"] == 2.25
+    assert (row["raw_per_s"], row["bookcore_per_s"]) == (1000.0, 900.0)
 
 
-def test_a_point_misses_when_most_rounds_miss() -> None:
-    records = [_record("baseline", 1000.0, round_=r) for r in range(3)]
-    records += [_record("bookcore", ops, round_=r) for r, ops in enumerate((600.0, 650.0, 950.0))]
-    [row] = throughput_ratios(records)
-    assert row["ratio"] == 0.65
-    assert not row["meets"]
+def test_one_client_has_the_lower_target_and_cancel_none_against_raw() -> None:
+    records = [_record("raw", 1000.0, round_=0, clients=1), _record("bookcore", 650.0, round_=0, clients=1),
+               _record("raw", 1000.0, round_=0, operation="cancel"),
+               _record("bookcore", 300.0, round_=0, operation="cancel"),
+               _record("orm", 500.0, round_=0, operation="cancel")]
+    hold, cancel = summarize_throughput(records)
+    assert (hold["target_raw"], hold["meets_raw"]) == (0.6, True)
+    assert (cancel["target_raw"], cancel["meets_raw"], cancel["meets_orm"]) == (None, None, False)
+    assert misses([hold, cancel], [], []) == [
+        "SQLite cancel hot at 4 processes: bookcore/ORM 0.60, behind the ORM pattern by 40%"]
 
 
-def test_a_round_missing_one_side_is_not_paired() -> None:
-    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 750.0, round_=0),
-               _record("baseline", 10.0, round_=1)]
-    [row] = throughput_ratios(records)
-    assert row["round_ratios"] == [0.75]
+def test_a_missed_target_says_by_how_much() -> None:
+    rows = summarize_throughput([_record("raw", 1000.0, round_=0), _record("bookcore", 600.0, round_=0)])
+    assert misses(rows, [], []) == ["SQLite hold hot at 4 processes: bookcore/raw 0.60 against 0.80 "
+                                    "(short by 0.20, 25% of the target)"]
 
 
-def test_records_from_before_rounds_count_as_one_round() -> None:
-    records = [_record("baseline", 1000.0, round_=0), _record("bookcore", 720.0, round_=0)]
-    for record in records:
-        del record["round"]
-    [row] = throughput_ratios(records)
-    assert row["ratio"] == 0.72
+def test_expiry_memory_is_flat_when_the_peak_barely_moves() -> None:
+    def sweep(implementation: str, lapsed: int, rows_per_s: float, peak: float) -> dict[str, Any]:
+        return {"backend": "postgres", "implementation": implementation, "lapsed": lapsed,
+                "rows_per_s": rows_per_s, "rss_peak_mb": peak}
+
+    rows = summarize_expiry([sweep("bookcore", 100_000, 40_000.0, 80.0),
+                             sweep("raw", 100_000, 60_000.0, 70.0),
+                             sweep("bookcore", 1_000_000, 20_000.0, 120.0),
+                             sweep("raw", 1_000_000, 60_000.0, 70.0)])
+    assert [row["meets_raw"] for row in rows] == [True, False]
+    [flat] = memory_flatness(rows)
+    assert (flat["factor"], flat["meets"]) == (1.5, False)
 
 
-def test_medians_keep_every_round_and_take_the_middle_one() -> None:
-    records = [_record("bookcore", ops, round_=r) for r, ops in enumerate((300.0, 100.0, 200.0))]
-    [merged] = medians(records)
-    assert merged["ops_per_s"] == 200.0
-    assert merged["rounds_ops_per_s"] == [300.0, 100.0, 200.0]
-    assert merged["rounds"] == 3
+def test_results_replace_what_is_between_the_markers_and_keep_the_prose(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Method\n\n{START}\nold table\n{END}\n\n## Why\n")
+    write(doc, f"{START}\nnew table\n{END}\n")
+    assert doc.read_text() == f"# Method\n\n{START}\nnew table\n{END}\n\n## Why\n"
 
 
-def test_collapse_and_scaling_compare_median_rounds() -> None:
-    # 64 clients had one stalled round (100/s): its median, 900/s, is what the series reached.
-    records = [_record("bookcore", ops, round_=r, clients=1) for r, ops in enumerate((1000.0,) * 3)]
-    records += [_record("bookcore", ops, round_=r, clients=64)
-                for r, ops in enumerate((100.0, 900.0, 950.0))]
-    [series] = collapse(records)
-    assert (series["best_clients"], series["share_of_best"], series["meets"]) == (1, 0.9, True)
-
-    bigger = [_record("bookcore", ops, round_=r, clients=1, scale=1_000_000)
-              for r, ops in enumerate((700.0, 790.0, 5000.0))]
-    [flat] = scaling(records + bigger)
-    assert (flat["share"], flat["meets"]) == (0.79, False)
+@pytest.mark.parametrize("arguments", [["--rounds", "0"], ["--only", "pricing"], ["--backend", "mysql"]])
+def test_bad_arguments_are_refused_before_anything_runs(arguments: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(arguments)
+    assert exit_.value.code == 2
 
 
-def test_the_most_clients_share_is_taken_within_each_round() -> None:
-    # Round 1 ran in a slow spell of the host: 4 clients' median (1000) beside 64 clients' (700)
-    # would compare windows minutes apart; within each round 64 clients kept 0.85 or more but once.
-    rounds = ((1000.0, 700.0), (500.0, 450.0), (1000.0, 850.0))
-    records = [_record("bookcore", ops, round_=r, clients=clients)
-               for r, pair in enumerate(rounds) for clients, ops in zip((4, 64), pair, strict=True)]
-    [series] = collapse(records)
-    assert series["round_shares"] == [0.7, 0.9, 0.85]
-    assert (series["best_clients"], series["share_of_best"], series["meets"]) == (4, 0.85, True)
-
-
-def test_a_table_size_share_is_the_median_of_rounds_paired_with_the_smallest_size() -> None:
-    # Round 1 ran in a fast spell at 10k: 1000/2000 would be a miss the bigger table did not cause.
-    smaller = [_record("bookcore", ops, round_=r) for r, ops in enumerate((1000.0, 2000.0, 1000.0))]
-    bigger = [_record("bookcore", ops, round_=r, scale=1_000_000)
-              for r, ops in enumerate((850.0, 1000.0, 820.0, 10.0))]  # round 3 has no 10k pair
-    [flat] = scaling(smaller + bigger)
-    assert flat["round_shares"] == [0.85, 0.5, 0.82]
-    assert (flat["share"], flat["meets"]) == (0.82, True)
-    assert "| 0.82 | 0.50-0.85 | yes |" in markdown(summarize(smaller + bigger, []))
-
-
-def test_fairness_gives_each_implementation_its_share_of_its_best_at_the_most_clients() -> None:
-    records = []
-    for implementation, one, four, most, p99 in (("baseline", 1100.0, 1000.0, 950.0, 2000.0),
-                                                 ("fair-baseline", 900.0, 1000.0, 600.0, 40.0),
-                                                 ("bookcore", 900.0, 800.0, 540.0, 45.0)):
-        for r in range(3):
-            records.append(_record(implementation, one, round_=r, clients=1))
-            records.append(_record(implementation, four, round_=r, clients=4))
-            records.append(_record(implementation, most + 100 * (r - 1), round_=r, clients=64,
-                                   p99_ms=p99 + r))
-    rows = {row["implementation"]: row for row in fairness(records)}
-    assert (rows["baseline"]["best_clients"], rows["baseline"]["share_of_best"]) == (1, 0.864)
-    assert rows["baseline"]["p99_ms"] == 2001.0
-    assert (rows["fair-baseline"]["best_clients"], rows["fair-baseline"]["share_of_best"]) == (4, 0.6)
-    assert rows["bookcore"]["per_s"] == {1: 900.0, 4: 800.0, 64: 540.0}
-    tables = markdown(summarize([], [], records))
-    assert ("| holds | sqlite | hot | fair-baseline | 900 (1) · 1,000 (4) · 600 (64) | 4 clients "
-            "| 0.60 (64) | 41 ms |") in tables
-
-
-def test_fairness_needs_two_client_counts() -> None:
-    assert fairness([_record("baseline", 1000.0, round_=0, clients=4)]) == []
-    assert "Strict turns" not in markdown(summarize([], []))
+def test_postgres_is_skipped_with_the_reason_when_no_url_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BENCH_URL, raising=False)
+    monkeypatch.delenv(TEST_URL, raising=False)
+    backend, why = postgres_from_environment()
+    assert backend is None
+    assert BENCH_URL in why and TEST_URL in why
