@@ -7,7 +7,7 @@ the tables and swaps them in on commit, so a rollback (or an exception) leaves n
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -286,6 +286,9 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         if self._working is not None:
             self._bind(self.store.tables.copy())
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        callback()
 
     def _bind(self, working: _Tables) -> None:
         self._working = working
