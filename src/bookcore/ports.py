@@ -8,8 +8,10 @@ from decimal import Decimal
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 
+from bookcore.logs import Event
 from bookcore.model import Booking, BookingStatus, ExpiredHold, InventoryItem, Payment, Refund, WalletEntry
 from bookcore.promos import PromoCode, PromoUsage
+from bookcore.stored_events import StoredEvent
 
 
 class InventoryRepository(Protocol):
@@ -94,6 +96,27 @@ class PromoRepository(Protocol):
         """``code`` is already normalized; ``for_update`` serializes holds that use this code."""
 
 
+class EventLog(Protocol):
+    """The outbox: events stored with the changes they describe, and each consumer's position."""
+
+    def append(self, events: Sequence[Event], recorded_at: datetime) -> None:
+        """Store ``events`` in this transaction, at positions above every stored one."""
+
+    def high_water(self) -> int:
+        """The highest position below which every event is committed (or will never be): waits
+        for transactions that are writing events to end."""
+
+    def read(self, after: int, up_to: int, limit: int) -> Sequence[StoredEvent]:
+        """Events with ``after < position <= up_to``, oldest first, at most ``limit``."""
+
+    def position(self, consumer: str, *, for_update: bool = False) -> int:
+        """The consumer's acknowledged position (0 if none); ``for_update`` creates its cursor if
+        needed and locks it until the transaction ends."""
+
+    def move(self, consumer: str, position: int) -> None:
+        """Set the consumer's position (its cursor exists: ``position(for_update=True)`` made it)."""
+
+
 class ItemOccupancy(NamedTuple):
     item_id: str
     capacity: int
@@ -161,6 +184,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditQueries: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     def __enter__(self) -> Self: ...
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
+from bookcore.clock import SystemClock
 from bookcore.errors import InvalidInput, TransientConflict
 from bookcore.logs import Event, emit
 from bookcore.ports import UnitOfWork
@@ -40,6 +41,8 @@ def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) 
         try:
             with uow:
                 result = work(uow, events)
+                if events:
+                    uow.events.append(events, SystemClock().now())
                 uow.commit()
         except TransientConflict:
             if attempt == attempts:

@@ -128,3 +128,23 @@ promo_codes = Table(
     Column("definition", Text, nullable=False),  # PromoCode.model_dump_json()
     **MYSQL_TABLE_OPTIONS,
 )
+
+events = Table(
+    "bookcore_events", metadata,
+    # The outbox: every event a service produced, written in its transaction; ``id`` is the
+    # position consumers read after.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("name", varchar(32), nullable=False),
+    Column("booking_id", varchar(ID)),
+    Column("payload", Text, nullable=False),  # JSON; amounts as strings, datetimes in ISO 8601
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "booking_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+event_cursors = Table(
+    "bookcore_event_cursors", metadata,
+    Column("consumer", varchar(ID), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)

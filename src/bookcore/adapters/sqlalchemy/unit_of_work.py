@@ -17,6 +17,7 @@ from bookcore.adapters.sqlalchemy.audit_queries import SqlAuditQueries
 from bookcore.adapters.sqlalchemy.bookings import SqlBookingRepository
 from bookcore.adapters.sqlalchemy.engine import check_engine
 from bookcore.adapters.sqlalchemy.errors import During, translate
+from bookcore.adapters.sqlalchemy.events import SqlEventLog
 from bookcore.adapters.sqlalchemy.repositories import (
     SqlInventoryRepository,
     SqlPaymentRepository,
@@ -64,6 +65,7 @@ class SqlAlchemyUnitOfWork:
         self.refunds = SqlRefundRepository(self)
         self.promos = SqlPromoRepository(self)
         self.audit = SqlAuditQueries(self)
+        self.events = SqlEventLog(self)
 
     def __enter__(self) -> Self:
         if self._connection is not None:
