@@ -64,10 +64,12 @@ from bookcore.model import (
     WalletEntryKind,
 )
 from bookcore.money import MAX_AMOUNT, MINOR_UNITS, ROUNDING, parse_amount, quantize
+from bookcore.outbox import acknowledge, consume, consumer_position, read_events
 from bookcore.payments import PaymentResult, finalize_payment
 from bookcore.ports import UnitOfWork
 from bookcore.pricing import NO_CHARGES, Charges, Fee, FeeKind, FeeLine, Pricing, calculate_pricing
 from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
+from bookcore.stored_events import StoredEvent
 from bookcore.wallet import credit_wallet, debit_wallet, wallet_balance, wallet_history
 
 __all__ = [
@@ -86,5 +88,6 @@ __all__ = [
     "cancel_booking", "create_engine_for", "credit_wallet", "current_revision", "debit_wallet",
     "ensure_utc", "expire_holds", "finalize_payment", "head_revision", "inventory_items", "migrate",
     "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance",
-    "wallet_history"
+    "wallet_history",
+    "StoredEvent", "acknowledge", "consume", "consumer_position", "read_events",
 ]  # fmt: skip
