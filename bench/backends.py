@@ -123,7 +123,7 @@ class PostgresBackend(Backend):
                                "WHERE table_name = ? AND column_name = ?", table, column))
 
     def _drop_everything(self) -> None:
-        tables = [table.name for table in metadata.sorted_tables] + ["alembic_version"]
+        tables = [table.name for table in metadata.sorted_tables] + ["bookcore_alembic_version"]
         with psycopg.connect(self._dsn, autocommit=True) as connection:
             connection.execute(f"DROP TABLE IF EXISTS {', '.join(tables)} CASCADE")
 

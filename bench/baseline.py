@@ -31,44 +31,46 @@ CENT = Decimal("0.01")
 
 _SQL = {
     # The item's price and the customer's wallet balance in that currency, in one round trip.
-    "item": "SELECT i.unit_price, i.currency, w.balance FROM inventory_items i "
-            "LEFT JOIN wallet_accounts w ON w.customer_id = ? AND w.currency = i.currency "
+    "item": "SELECT i.unit_price, i.currency, w.balance FROM bookcore_inventory_items i "
+            "LEFT JOIN bookcore_wallet_accounts w ON w.customer_id = ? AND w.currency = i.currency "
             "WHERE i.id = ?",
-    "take": "UPDATE inventory_items SET available = available - ? WHERE id = ? AND available >= ?",
-    "insert_booking": f"INSERT INTO bookings ({', '.join(BOOKING_COLUMNS)}) "
+    "take": "UPDATE bookcore_inventory_items SET available = available - ? WHERE id = ? AND available >= ?",
+    "insert_booking": f"INSERT INTO bookcore_bookings ({', '.join(BOOKING_COLUMNS)}) "
                       f"VALUES ({', '.join('?' * len(BOOKING_COLUMNS))})",
     "lock_booking": "SELECT status, expires_at, customer_id, currency, wallet_applied, gateway_payable "
-                    "FROM bookings WHERE id = ?",
-    "payment_by_key": "SELECT id FROM payments WHERE idempotency_key = ?",
-    "debit": "UPDATE wallet_accounts SET balance = balance - ? "
+                    "FROM bookcore_bookings WHERE id = ?",
+    "payment_by_key": "SELECT id FROM bookcore_payments WHERE idempotency_key = ?",
+    "debit": "UPDATE bookcore_wallet_accounts SET balance = balance - ? "
              "WHERE customer_id = ? AND currency = ? AND balance - ? >= 0",
-    "insert_entry": "INSERT INTO wallet_entries (id, customer_id, currency, kind, amount, reason, "
+    "insert_entry": "INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, "
                     "booking_id, created_at) VALUES (?, ?, ?, 'debit', ?, 'booking payment', ?, ?)",
-    "insert_payment": "INSERT INTO payments (id, booking_id, idempotency_key, fingerprint, currency, "
-                      "wallet_amount, gateway_amount, gateway_reference, outcome, reason, created_at) "
+    "insert_payment": "INSERT INTO bookcore_payments (id, booking_id, idempotency_key, fingerprint, "
+                      "currency, wallet_amount, gateway_amount, gateway_reference, outcome, reason, "
+                      "created_at) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'confirmed', NULL, ?)",
-    "confirm": "UPDATE bookings SET status = 'confirmed', confirmed_at = ? WHERE id = ? AND status = 'held'",
+    "confirm": "UPDATE bookcore_bookings SET status = 'confirmed', confirmed_at = ? "
+               "WHERE id = ? AND status = 'held'",
 }
 
 _EXPIRE_POSTGRES = """
 WITH expired AS (
-    UPDATE bookings SET status = 'expired', expired_at = %(now)s
+    UPDATE bookcore_bookings SET status = 'expired', expired_at = %(now)s
     WHERE status = 'held' AND expires_at <= %(now)s
     RETURNING item_id, quantity
 ), released AS (
-    UPDATE inventory_items SET available = available + x.n
+    UPDATE bookcore_inventory_items SET available = available + x.n
     FROM (SELECT item_id, sum(quantity) AS n FROM expired GROUP BY item_id) AS x
-    WHERE inventory_items.id = x.item_id
+    WHERE bookcore_inventory_items.id = x.item_id
 )
 SELECT count(*) FROM expired
 """
 
 _EXPIRE_SQLITE = (
-    "UPDATE inventory_items SET available = available + x.n "
-    "FROM (SELECT item_id, sum(quantity) AS n FROM bookings "
+    "UPDATE bookcore_inventory_items SET available = available + x.n "
+    "FROM (SELECT item_id, sum(quantity) AS n FROM bookcore_bookings "
     "      WHERE status = 'held' AND expires_at <= :now GROUP BY item_id) AS x "
-    "WHERE inventory_items.id = x.item_id",
-    "UPDATE bookings SET status = 'expired', expired_at = :now "
+    "WHERE bookcore_inventory_items.id = x.item_id",
+    "UPDATE bookcore_bookings SET status = 'expired', expired_at = :now "
     "WHERE status = 'held' AND expires_at <= :now",
 )
 

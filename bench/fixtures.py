@@ -58,12 +58,13 @@ def pricing_json(wallet_applied: Decimal, now: datetime) -> str:
 def load_catalog(backend: Backend, *, spread: int, occupied: Counter[str]) -> None:
     """The hot item and ``spread`` items (capacity minus what ``occupied`` holds), payer wallets."""
     items = [HOT_ITEM, *spread_items(spread)]
-    backend.load("inventory_items", ("id", "name", "capacity", "available", "unit_price", "currency"),
+    backend.load("bookcore_inventory_items",
+                 ("id", "name", "capacity", "available", "unit_price", "currency"),
                  ((item, item, CAPACITY, CAPACITY - occupied[item], backend.money(UNIT_PRICE), CURRENCY)
                   for item in items))
     rich = backend.money(MAX_AMOUNT / 10)
     payers = [HOT_PAYER, *(spread_payer(index, spread) for index in range(spread))]
-    backend.load("wallet_accounts", ("customer_id", "currency", "balance"),
+    backend.load("bookcore_wallet_accounts", ("customer_id", "currency", "balance"),
                  ((payer, CURRENCY, rich) for payer in payers))
 
 
@@ -118,12 +119,12 @@ def load_background(backend: Backend, count: int, *, spread: int, now: datetime)
     def paid() -> Iterator[int]:
         return (index for index in range(count) if _MIX[index % len(_MIX)] == "confirmed")
 
-    backend.load("bookings", BOOKING_COLUMNS, bookings())
-    backend.load("payments", PAYMENT_COLUMNS, (
+    backend.load("bookcore_bookings", BOOKING_COLUMNS, bookings())
+    backend.load("bookcore_payments", PAYMENT_COLUMNS, (
         (f"bgp-{index:08d}", f"bg-{index:08d}", f"bgk-{index:08d}", f"bg-{index:08d}|INR|400.00|",
          CURRENCY, wallet, gateway, None, "confirmed", None,
          timestamp(backend, moments(index)[0])) for index in paid()))
-    backend.load("wallet_entries", ENTRY_COLUMNS, (
+    backend.load("bookcore_wallet_entries", ENTRY_COLUMNS, (
         (f"bge-{index:08d}", f"bg-{index % 50_000:05d}", CURRENCY, "debit", wallet,
          "booking payment", f"bg-{index:08d}", timestamp(backend, moments(index)[0]))
         for index in paid()))
@@ -136,7 +137,7 @@ def load_payable_holds(backend: Backend, count: int, *, tag: str, hot: bool, spr
     pricing = pricing_json(WALLET_APPLIED, now)
     ids = [f"{tag}-{index:07d}" for index in range(count)]
     amounts = _amounts(backend, WALLET_APPLIED)
-    backend.load("bookings", BOOKING_COLUMNS, (
+    backend.load("bookcore_bookings", BOOKING_COLUMNS, (
         _booking(backend, booking_id, HOT_ITEM if hot else items[index % spread],
                  HOT_PAYER if hot else spread_payer(index, spread), "held", pricing, amounts,
                  now, now + timedelta(days=1))
@@ -163,4 +164,4 @@ def load_expiry(backend: Backend, *, lapsed: int, live: int, spread: int, now: d
             yield _booking(backend, f"ex-{index:08d}", items[index % spread], f"cust-{index % 50_000:05d}",
                            "held", pricing, amounts, expires - timedelta(minutes=10), expires)
 
-    backend.load("bookings", BOOKING_COLUMNS, rows())
+    backend.load("bookcore_bookings", BOOKING_COLUMNS, rows())

@@ -29,6 +29,7 @@ from bookcore.adapters.sqlalchemy import (
     head_revision,
     migrate,
 )
+from bookcore.adapters.sqlalchemy.migrate import VERSION_TABLE
 from bookcore.adapters.sqlalchemy.tables import inventory_items, metadata
 from bookcore.errors import (
     AlreadyExists,
@@ -206,7 +207,8 @@ def test_migrate_is_idempotent_and_creates_exactly_the_declared_schema(engine: E
     migrate(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "version_table": VERSION_TABLE})
         assert compare_metadata(context, metadata) == []
 
 
@@ -292,6 +294,7 @@ def _own_database(server: str, suffix: str) -> str:
 def _drop_everything(engine: Engine) -> None:
     with engine.begin() as connection:
         metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS bookcore_alembic_version"))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 

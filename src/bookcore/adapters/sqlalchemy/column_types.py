@@ -39,8 +39,11 @@ def money_storage() -> TypeEngine[Any]:
 
 
 def timestamp_storage() -> TypeEngine[datetime]:
-    """Naive UTC; MySQL/MariaDB's DATETIME drops microseconds unless asked for six digits."""
-    return DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    """PostgreSQL: ``timestamptz``, an instant that any client reads right whatever its session
+    time zone. SQLite and MySQL/MariaDB: naive UTC (they keep no zone); their DATETIME drops
+    microseconds unless asked for six digits."""
+    return (DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+            .with_variant(DateTime(timezone=True), "postgresql"))
 
 
 class Money(TypeDecorator[Decimal]):
@@ -98,8 +101,9 @@ class Money(TypeDecorator[Decimal]):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC in Python, naive UTC in the database (SQLite keeps no zone; MariaDB's DATETIME
-    has none). A naive datetime is refused on write: nobody can say which zone it meant."""
+    """Aware UTC in Python; ``timestamptz`` on PostgreSQL, naive UTC elsewhere (SQLite keeps no
+    zone; MariaDB's DATETIME has none). A naive datetime is refused on write: nobody can say which
+    zone it meant."""
 
     impl = timestamp_storage()
     cache_ok = True
@@ -109,7 +113,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput("datetimes stored by bookcore must be timezone-aware", value=value)
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         check = self.process_bind_param
@@ -127,6 +132,13 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None if naive is None else naive.isoformat(" ", "microseconds")
 
             return to_text
+        if dialect.name == "postgresql":
+            def to_aware(value: Any) -> datetime | None:
+                if type(value) is datetime and value.tzinfo is UTC:
+                    return value
+                return check(value, dialect)
+
+            return to_aware
         if self.impl_instance.bind_processor(dialect) is not None:
             return super().bind_processor(dialect)  # no supported driver has one: keep it, unhurried
         return to_naive
@@ -136,4 +148,4 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):  # pragma: no cover - every driver returns datetimes
             raise InvalidInput("the database returned a timestamp that is not a datetime", value=value)
-        return value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
