@@ -678,7 +678,7 @@ def test_connections_killed_while_idle_in_the_pool_are_survived(server_engine: E
     assert results[0].wallet_applied == Decimal("300.00")
     assert results[1] == Decimal("300.00")
     held = results[2].booking
-    assert booking_details(uow, booking_id=held.id, now=clock.now()).booking.status is BookingStatus.HELD
+    assert booking_details(uow, booking_id=held.id, clock=clock).booking.status is BookingStatus.HELD
     assert results[3].ok
 
 

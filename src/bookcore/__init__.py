@@ -49,7 +49,7 @@ from bookcore.holds import (
     quote,
     seconds_left,
 )
-from bookcore.lookups import BookingDetails, booking_details, inventory_items
+from bookcore.lookups import BookingDetails, BookingPage, booking_details, inventory_items, list_bookings
 from bookcore.model import (
     DEFAULT_HOLD_TTL,
     Actor,
@@ -89,5 +89,6 @@ __all__ = [
     "ensure_utc", "expire_holds", "finalize_payment", "head_revision", "inventory_items", "migrate",
     "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance",
     "wallet_history",
-    "StoredEvent", "acknowledge", "consume", "consumer_position", "read_events",
+    "BookingPage", "StoredEvent", "acknowledge", "consume", "consumer_position", "list_bookings",
+    "read_events",
 ]  # fmt: skip

@@ -62,6 +62,10 @@ class BookingRepository(Protocol):
     def list(self, *, status: BookingStatus | None = None, customer_id: str | None = None,
              limit: int = 100) -> Sequence[Booking]: ...
 
+    def newest(self, *, customer_id: str, status: BookingStatus | None,
+               before: tuple[datetime, str] | None, limit: int) -> Sequence[Booking]:
+        """A customer's bookings by (``reserved_at``, id) descending, those before ``before`` only."""
+
 
 class WalletRepository(Protocol):
     def balance(self, customer_id: str, currency: str, *, for_update: bool = False) -> Decimal:

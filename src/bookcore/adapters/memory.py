@@ -147,6 +147,13 @@ class _BookingRepository:
                  and (customer_id is None or b.customer_id == customer_id)]
         return sorted(found, key=lambda b: (b.reserved_at, b.id))[:limit]
 
+    def newest(self, *, customer_id: str, status: BookingStatus | None,
+               before: tuple[datetime, str] | None, limit: int) -> Sequence[Booking]:
+        found = [b for b in self._tables.bookings.values() if b.customer_id == customer_id
+                 and (status is None or b.status is status)
+                 and (before is None or (b.reserved_at, b.id) < before)]
+        return sorted(found, key=lambda b: (b.reserved_at, b.id), reverse=True)[:limit]
+
 
 class _WalletRepository:
     def __init__(self, tables: _Tables) -> None:
