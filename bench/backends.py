@@ -31,9 +31,11 @@ TEST_URL = "BOOKCORE_TEST_POSTGRES_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 MONEY_SCALE = 3
 #: Every table the harness drops before migrating afresh: bookcore's and the ORM pattern's.
-TABLES = ("refunds", "payments", "wallet_entries", "wallet_accounts", "bookings", "inventory_items",
-          "promo_codes", "alembic_version", "peer_refunds", "peer_payments", "peer_wallet_entries",
-          "peer_wallets", "peer_bookings", "peer_items")
+TABLES = ("bookcore_event_cursors", "bookcore_events", "bookcore_refunds", "bookcore_payments",
+          "bookcore_wallet_entries", "bookcore_wallet_accounts", "bookcore_bookings",
+          "bookcore_inventory_items", "bookcore_promo_codes", "bookcore_alembic_version",
+          "peer_refunds", "peer_payments", "peer_wallet_entries", "peer_wallets", "peer_bookings",
+          "peer_items")
 
 
 @dataclass(frozen=True)

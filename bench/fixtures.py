@@ -43,9 +43,10 @@ class Tables:
 
     def __init__(self, backend: Backend, target: Target, *, peer: bool) -> None:
         self.backend, self.target, self.peer = backend, target, peer
-        prefix = "peer_" if peer else ""
-        self.items, self.bookings = f"{prefix}items" if peer else "inventory_items", f"{prefix}bookings"
-        self.wallets = "peer_wallets" if peer else "wallet_accounts"
+        prefix = "peer_" if peer else "bookcore_"
+        self.items = "peer_items" if peer else "bookcore_inventory_items"
+        self.bookings = f"{prefix}bookings"
+        self.wallets = "peer_wallets" if peer else "bookcore_wallet_accounts"
         self.payments, self.refunds = f"{prefix}payments", f"{prefix}refunds"
 
     def money(self, amount: Decimal) -> Any:
@@ -105,7 +106,7 @@ def load_background(tables: Tables, count: int, *, spread: int) -> None:
     _load_payments(tables, paid, now)
     columns = ("customer_id", "currency", "kind", "amount", "reason", "booking_id", "created_at")
     tables.backend.load(
-        "peer_wallet_entries" if tables.peer else "wallet_entries",
+        "peer_wallet_entries" if tables.peer else "bookcore_wallet_entries",
         columns if tables.peer else ("id", *columns),
         ((*(() if tables.peer else (f"{booking}-e",)), spread_payer(index % spread), CURRENCY, "debit",
           tables.money(WALLET_APPLIED), "booking payment", booking, tables.at(now))

@@ -31,102 +31,102 @@ _BOOKING = ("id, item_id, customer_id, quantity, status, pricing, currency, tota
 _PAID = "('confirmed', 'confirmed_late')"
 
 _PG_READ_ITEM = (
-    "SELECT i.unit_price, i.currency, w.balance FROM inventory_items i "
-    "LEFT JOIN wallet_accounts w ON w.customer_id = %(customer)s AND w.currency = i.currency "
+    "SELECT i.unit_price, i.currency, w.balance FROM bookcore_inventory_items i "
+    "LEFT JOIN bookcore_wallet_accounts w ON w.customer_id = %(customer)s AND w.currency = i.currency "
     "WHERE i.id = %(item)s")
 _PG_HOLD = f"""
 WITH taken AS (
-    UPDATE inventory_items SET available = available - %(quantity)s
+    UPDATE bookcore_inventory_items SET available = available - %(quantity)s
     WHERE id = %(item)s AND available >= %(quantity)s AND unit_price = %(price)s AND currency = %(currency)s
     RETURNING id)
-INSERT INTO bookings ({_BOOKING})
+INSERT INTO bookcore_bookings ({_BOOKING})
 SELECT %(id)s, id, %(customer)s, %(quantity)s, 'held', %(pricing)s, %(currency)s, %(total)s, %(applied)s,
        %(owed)s, %(now)s, %(expires)s FROM taken"""
 _PG_FINALIZE = """
 WITH confirmed AS (
-    UPDATE bookings SET status = 'confirmed', confirmed_at = %(now)s
+    UPDATE bookcore_bookings SET status = 'confirmed', confirmed_at = %(now)s
     WHERE id = %(booking)s AND status = 'held' AND expires_at > %(now)s AND currency = %(currency)s
       AND gateway_payable = %(gateway)s
     RETURNING id, customer_id, currency, wallet_applied
 ), debited AS (
-    UPDATE wallet_accounts w SET balance = w.balance - c.wallet_applied FROM confirmed c
+    UPDATE bookcore_wallet_accounts w SET balance = w.balance - c.wallet_applied FROM confirmed c
     WHERE w.customer_id = c.customer_id AND w.currency = c.currency AND w.balance >= c.wallet_applied
     RETURNING c.id, c.customer_id, c.currency, c.wallet_applied
 ), entry AS (
-    INSERT INTO wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
+    INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
     SELECT %(entry)s, customer_id, currency, 'debit', wallet_applied, 'booking payment', id, %(now)s
     FROM debited)
-INSERT INTO payments (id, booking_id, idempotency_key, fingerprint, currency, wallet_amount,
+INSERT INTO bookcore_payments (id, booking_id, idempotency_key, fingerprint, currency, wallet_amount,
                       gateway_amount, outcome, created_at)
 SELECT %(payment)s, id, %(key)s, %(fingerprint)s, currency, wallet_applied, %(gateway)s, 'confirmed', %(now)s
 FROM debited"""
 _PG_CANCEL = f"""
 WITH target AS (
-    SELECT id, status FROM bookings WHERE id = %(booking)s AND customer_id = %(customer)s FOR UPDATE
+    SELECT id, status FROM bookcore_bookings WHERE id = %(booking)s AND customer_id = %(customer)s FOR UPDATE
 ), cancelled AS (
-    UPDATE bookings b SET status = 'cancelled', cancelled_at = %(now)s FROM target t
+    UPDATE bookcore_bookings b SET status = 'cancelled', cancelled_at = %(now)s FROM target t
     WHERE b.id = t.id AND t.status IN ('held', 'confirmed')
     RETURNING b.id, b.item_id, b.quantity, b.customer_id, b.currency, t.status AS old_status
 ), released AS (
-    UPDATE inventory_items i SET available = i.available + c.quantity FROM cancelled c WHERE i.id = c.item_id
+    UPDATE bookcore_inventory_items i SET available = i.available + c.quantity FROM cancelled c WHERE i.id = c.item_id
 ), paid AS (
     SELECT c.id, c.customer_id, c.currency, sum(p.wallet_amount + p.gateway_amount) AS amount
-    FROM cancelled c JOIN payments p ON p.booking_id = c.id AND p.outcome IN {_PAID}
+    FROM cancelled c JOIN bookcore_payments p ON p.booking_id = c.id AND p.outcome IN {_PAID}
     WHERE c.old_status = 'confirmed' GROUP BY c.id, c.customer_id, c.currency
     HAVING sum(p.wallet_amount + p.gateway_amount) > 0
 ), refunded AS (
-    INSERT INTO refunds (id, booking_id, currency, to_wallet, to_gateway, mode, reason, created_at)
+    INSERT INTO bookcore_refunds (id, booking_id, currency, to_wallet, to_gateway, mode, reason, created_at)
     SELECT %(refund)s, id, currency, amount, 0, 'wallet', 'cancellation', %(now)s FROM paid
 ), credited AS (
-    INSERT INTO wallet_accounts (customer_id, currency, balance)
+    INSERT INTO bookcore_wallet_accounts (customer_id, currency, balance)
     SELECT customer_id, currency, amount FROM paid
-    ON CONFLICT (customer_id, currency) DO UPDATE SET balance = wallet_accounts.balance + excluded.balance
+    ON CONFLICT (customer_id, currency) DO UPDATE SET balance = bookcore_wallet_accounts.balance + excluded.balance
 ), entry AS (
-    INSERT INTO wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
+    INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
     SELECT %(entry)s, customer_id, currency, 'credit', amount, 'cancellation refund', id, %(now)s FROM paid)
 SELECT count(*) FROM cancelled"""
 _PG_EXPIRE = """
 WITH expired AS (
-    UPDATE bookings SET status = 'expired', expired_at = %(now)s
+    UPDATE bookcore_bookings SET status = 'expired', expired_at = %(now)s
     WHERE status = 'held' AND expires_at <= %(now)s
     RETURNING item_id, quantity
 ), released AS (
-    UPDATE inventory_items SET available = available + x.n
+    UPDATE bookcore_inventory_items SET available = available + x.n
     FROM (SELECT item_id, sum(quantity) AS n FROM expired GROUP BY item_id) AS x
-    WHERE inventory_items.id = x.item_id)
+    WHERE bookcore_inventory_items.id = x.item_id)
 SELECT count(*) FROM expired"""
 
 _SQLITE_HOLD = (
-    "UPDATE inventory_items SET available = available - ? WHERE id = ? AND available >= ? "
-    "RETURNING unit_price, currency, (SELECT balance FROM wallet_accounts "
-    "WHERE customer_id = ? AND currency = inventory_items.currency)")
-_SQLITE_INSERT_BOOKING = f"INSERT INTO bookings ({_BOOKING}) VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?)"
+    "UPDATE bookcore_inventory_items SET available = available - ? WHERE id = ? AND available >= ? "
+    "RETURNING unit_price, currency, (SELECT balance FROM bookcore_wallet_accounts "
+    "WHERE customer_id = ? AND currency = bookcore_inventory_items.currency)")
+_SQLITE_INSERT_BOOKING = f"INSERT INTO bookcore_bookings ({_BOOKING}) VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?)"
 _SQLITE_CONFIRM = (
-    "UPDATE bookings SET status = 'confirmed', confirmed_at = ? WHERE id = ? AND status = 'held' "
+    "UPDATE bookcore_bookings SET status = 'confirmed', confirmed_at = ? WHERE id = ? AND status = 'held' "
     "AND expires_at > ? AND currency = ? AND gateway_payable = ? RETURNING customer_id, wallet_applied")
-_SQLITE_DEBIT = ("UPDATE wallet_accounts SET balance = balance - ? "
+_SQLITE_DEBIT = ("UPDATE bookcore_wallet_accounts SET balance = balance - ? "
                  "WHERE customer_id = ? AND currency = ? AND balance >= ?")
-_SQLITE_ENTRY = ("INSERT INTO wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, "
+_SQLITE_ENTRY = ("INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, "
                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-_SQLITE_PAYMENT = ("INSERT INTO payments (id, booking_id, idempotency_key, fingerprint, currency, "
+_SQLITE_PAYMENT = ("INSERT INTO bookcore_payments (id, booking_id, idempotency_key, fingerprint, currency, "
                    "wallet_amount, gateway_amount, outcome, created_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)")
 _SQLITE_LOCKED_BOOKING = (
     "SELECT status, item_id, quantity, currency, (SELECT sum(wallet_amount + gateway_amount) "
-    f"FROM payments WHERE booking_id = b.id AND outcome IN {_PAID}) FROM bookings b "
+    f"FROM bookcore_payments WHERE booking_id = b.id AND outcome IN {_PAID}) FROM bookcore_bookings b "
     "WHERE id = ? AND customer_id = ?")
-_SQLITE_CANCEL = "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE id = ?"
-_SQLITE_RELEASE = "UPDATE inventory_items SET available = available + ? WHERE id = ?"
-_SQLITE_REFUND = ("INSERT INTO refunds (id, booking_id, currency, to_wallet, to_gateway, mode, reason, "
+_SQLITE_CANCEL = "UPDATE bookcore_bookings SET status = 'cancelled', cancelled_at = ? WHERE id = ?"
+_SQLITE_RELEASE = "UPDATE bookcore_inventory_items SET available = available + ? WHERE id = ?"
+_SQLITE_REFUND = ("INSERT INTO bookcore_refunds (id, booking_id, currency, to_wallet, to_gateway, mode, reason, "
                   "created_at) VALUES (?, ?, ?, ?, 0, 'wallet', 'cancellation', ?)")
-_SQLITE_CREDIT = ("INSERT INTO wallet_accounts (customer_id, currency, balance) VALUES (?, ?, ?) "
+_SQLITE_CREDIT = ("INSERT INTO bookcore_wallet_accounts (customer_id, currency, balance) VALUES (?, ?, ?) "
                   "ON CONFLICT (customer_id, currency) DO UPDATE SET balance = balance + excluded.balance")
 _SQLITE_EXPIRE = (
-    "UPDATE inventory_items SET available = available + x.n "
-    "FROM (SELECT item_id, sum(quantity) AS n FROM bookings "
+    "UPDATE bookcore_inventory_items SET available = available + x.n "
+    "FROM (SELECT item_id, sum(quantity) AS n FROM bookcore_bookings "
     "      WHERE status = 'held' AND expires_at <= :now GROUP BY item_id) AS x "
-    "WHERE inventory_items.id = x.item_id",
-    "UPDATE bookings SET status = 'expired', expired_at = :now WHERE status = 'held' AND expires_at <= :now",
+    "WHERE bookcore_inventory_items.id = x.item_id",
+    "UPDATE bookcore_bookings SET status = 'expired', expired_at = :now WHERE status = 'held' AND expires_at <= :now",
 )
 
 

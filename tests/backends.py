@@ -74,4 +74,5 @@ def _drop_all(engine: Engine) -> None:
 
     metadata.drop_all(engine)
     with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS bookcore_alembic_version"))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -51,7 +51,7 @@ def every_amount(uow: UnitOfWork, clock: ManualClock, tag: str) -> dict[str, str
     assert payment.payment is not None
     seen["payment"] = (payment.payment.wallet_amount, payment.payment.gateway_amount)
     seen["balance after paying"] = wallet_balance(uow, customer_id=customer, currency="INR")
-    seen["stored pricing"] = booking_details(uow, booking_id=hold.id, now=clock.now()).booking.pricing
+    seen["stored pricing"] = booking_details(uow, booking_id=hold.id, clock=clock).booking.pricing
     refund = cancel_booking(uow, booking_id=hold.id, actor=Actor.customer(customer), clock=clock).refund
     assert refund is not None
     seen["refund"] = (refund.to_wallet, refund.to_gateway)

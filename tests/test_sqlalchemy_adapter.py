@@ -29,6 +29,7 @@ from bookcore.adapters.sqlalchemy import (
     head_revision,
     migrate,
 )
+from bookcore.adapters.sqlalchemy.migrate import VERSION_TABLE
 from bookcore.adapters.sqlalchemy.tables import inventory_items, metadata
 from bookcore.errors import (
     AlreadyExists,
@@ -206,7 +207,8 @@ def test_migrate_is_idempotent_and_creates_exactly_the_declared_schema(engine: E
     migrate(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "version_table": VERSION_TABLE})
         assert compare_metadata(context, metadata) == []
 
 
@@ -292,6 +294,7 @@ def _own_database(server: str, suffix: str) -> str:
 def _drop_everything(engine: Engine) -> None:
     with engine.begin() as connection:
         metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS bookcore_alembic_version"))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
@@ -675,7 +678,7 @@ def test_connections_killed_while_idle_in_the_pool_are_survived(server_engine: E
     assert results[0].wallet_applied == Decimal("300.00")
     assert results[1] == Decimal("300.00")
     held = results[2].booking
-    assert booking_details(uow, booking_id=held.id, now=clock.now()).booking.status is BookingStatus.HELD
+    assert booking_details(uow, booking_id=held.id, clock=clock).booking.status is BookingStatus.HELD
     assert results[3].ok
 
 

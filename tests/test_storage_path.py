@@ -78,9 +78,10 @@ def test_every_statement_the_database_runs_is_seen_by_the_engine_events(sqlite_e
               if not any(" ".join(sql.split()).startswith(text.split("?")[0].strip())
                          for text in normalized)]
     assert unseen == []
-    for fragment in ("UPDATE inventory_items", "INSERT INTO bookings", "INSERT INTO payments",
-                     "UPDATE wallet_accounts", "INSERT INTO wallet_entries", "UPDATE bookings",
-                     "INSERT INTO refunds", "BEGIN IMMEDIATE"):
+    for fragment in ("UPDATE bookcore_inventory_items", "INSERT INTO bookcore_bookings",
+                     "INSERT INTO bookcore_payments", "UPDATE bookcore_wallet_accounts",
+                     "INSERT INTO bookcore_wallet_entries", "UPDATE bookcore_bookings",
+                     "INSERT INTO bookcore_refunds", "INSERT INTO bookcore_events", "BEGIN IMMEDIATE"):
         assert any(statement.startswith(fragment) for statement in normalized), fragment
 
 
@@ -91,7 +92,8 @@ def test_echo_logs_the_statements_where_money_moves(tmp_path: Path,
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")
     _a_day_of_business(World(SqlAlchemyUnitOfWork(engine), ManualClock(START)))
     logged = caplog.text
-    for fragment in ("UPDATE inventory_items", "INSERT INTO payments", "UPDATE wallet_accounts"):
+    for fragment in ("UPDATE bookcore_inventory_items", "INSERT INTO bookcore_payments",
+                     "UPDATE bookcore_wallet_accounts"):
         assert fragment in logged
 
 

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         quote,
         seconds_left,
     )
-    from bookcore.lookups import BookingDetails, booking_details, inventory_items
+    from bookcore.lookups import BookingDetails, BookingPage, booking_details, inventory_items, list_bookings
     from bookcore.model import (
         DEFAULT_HOLD_TTL,
         Actor,
@@ -76,10 +76,12 @@ if TYPE_CHECKING:
         WalletEntryKind,
     )
     from bookcore.money import MAX_AMOUNT, MINOR_UNITS, ROUNDING, parse_amount, quantize
+    from bookcore.outbox import acknowledge, consume, consumer_position, read_events
     from bookcore.payments import PaymentResult, finalize_payment
     from bookcore.ports import UnitOfWork
     from bookcore.pricing import NO_CHARGES, Charges, Fee, FeeKind, FeeLine, Pricing, calculate_pricing
     from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
+    from bookcore.stored_events import StoredEvent
     from bookcore.wallet import credit_wallet, debit_wallet, wallet_balance, wallet_history
 
 #: Where each public name lives.
@@ -137,6 +139,13 @@ _HOME = {
     "BookingDetails": "bookcore.lookups",
     "booking_details": "bookcore.lookups",
     "inventory_items": "bookcore.lookups",
+    "BookingPage": "bookcore.lookups",
+    "list_bookings": "bookcore.lookups",
+    "acknowledge": "bookcore.outbox",
+    "consume": "bookcore.outbox",
+    "consumer_position": "bookcore.outbox",
+    "read_events": "bookcore.outbox",
+    "StoredEvent": "bookcore.stored_events",
     "Actor": "bookcore.model",
     "Booking": "bookcore.model",
     "BookingStatus": "bookcore.model",
@@ -188,7 +197,10 @@ __all__ = [
     "add_inventory_item", "add_promo_code", "audit", "booking_details", "calculate_pricing",
     "cancel_booking", "create_engine_for", "credit_wallet", "current_revision", "debit_wallet",
     "ensure_utc", "expire_holds", "finalize_payment", "head_revision", "inventory_items", "migrate",
-    "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance", "wallet_history"
+    "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance",
+    "wallet_history",
+    "BookingPage", "StoredEvent", "acknowledge", "consume", "consumer_position", "list_bookings",
+    "read_events",
 ]  # fmt: skip
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any, ClassVar
 
 
@@ -13,11 +16,26 @@ class BookcoreError(Exception):
     """
 
     code: ClassVar[str] = "bookcore_error"
+    #: The argument a refusal of this kind is about, when ``details`` names none.
+    default_field: ClassVar[str | None] = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+
+    @property
+    def field(self) -> str | None:
+        """The argument or field that was refused, if the refusal is about one."""
+        named = self.details.get("field")
+        return named if isinstance(named, str) else self.default_field
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, lossless: ``{"code", "message", "field", "details"}``, with amounts as
+        strings (``"19.99"``), datetimes in ISO 8601 and enums by value."""
+        return {"code": self.code, "message": self.message, "field": self.field,
+                "details": {key: _plain(value) for key, value in self.details.items()
+                            if key != "field"}}
 
     def __str__(self) -> str:
         if not self.details:
@@ -43,10 +61,12 @@ class InvalidAmount(InvalidInput):
 
 class UnknownCurrency(InvalidInput):
     code = "unknown_currency"
+    default_field = "currency"
 
 
 class CurrencyMismatch(InvalidInput):
     code = "currency_mismatch"
+    default_field = "currency"
 
 
 class NotFound(BookcoreError):
@@ -55,10 +75,12 @@ class NotFound(BookcoreError):
 
 class InventoryItemNotFound(NotFound):
     code = "inventory_item_not_found"
+    default_field = "item_id"
 
 
 class BookingNotFound(NotFound):
     code = "booking_not_found"
+    default_field = "booking_id"
 
 
 class AlreadyExists(BookcoreError):
@@ -67,12 +89,14 @@ class AlreadyExists(BookcoreError):
 
 class InsufficientInventory(BookcoreError):
     code = "insufficient_inventory"
+    default_field = "quantity"
 
 
 class InvalidTransition(BookcoreError):
     """A booking was asked to move between statuses the state machine does not allow."""
 
     code = "invalid_transition"
+    default_field = "booking_id"
 
 
 class CancellationRefused(BookcoreError):
@@ -83,26 +107,31 @@ class CancellationRefused(BookcoreError):
 
 class HoldExpired(BookcoreError):
     code = "hold_expired"
+    default_field = "booking_id"
 
 
 class PaymentMismatch(BookcoreError):
     """The amount or currency presented at finalization is not what the booking owes."""
 
     code = "payment_mismatch"
+    default_field = "gateway_amount"
 
 
 class IdempotencyConflict(BookcoreError):
     """An idempotency key was reused with a different payload."""
 
     code = "exists_with_different_payload"
+    default_field = "idempotency_key"
 
 
 class InsufficientWalletBalance(BookcoreError):
     code = "insufficient_wallet_balance"
+    default_field = "amount"
 
 
 class NotAuthorized(BookcoreError):
     code = "not_authorized"
+    default_field = "actor"
 
 
 class StorageError(BookcoreError):
@@ -123,3 +152,26 @@ class TransientConflict(StorageError):
     """A deadlock, serialization failure or lost connection: the transaction may be retried."""
 
     code = "transient_conflict"
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)  # NaN and infinities are not JSON
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in value]
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    return str(value)

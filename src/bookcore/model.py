@@ -256,3 +256,7 @@ class Actor(InputModel):
     @classmethod
     def staff(cls, staff_id: str) -> Actor:
         return cls(id=check_id(staff_id, field="staff_id"), is_staff=True)
+
+    def may_act_for(self, customer_id: str) -> bool:
+        """Staff may act on any customer's bookings; a customer only on their own."""
+        return self.is_staff or self.id == customer_id

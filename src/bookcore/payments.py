@@ -17,12 +17,14 @@ from bookcore.errors import (
     IdempotencyConflict,
     InsufficientWalletBalance,
     InvalidInput,
+    NotAuthorized,
     PaymentMismatch,
     StorageError,
     TransientConflict,
 )
 from bookcore.logs import Event, event
 from bookcore.model import (
+    Actor,
     Booking,
     BookingStatus,
     Payment,
@@ -74,7 +76,8 @@ def _check_key(key: object) -> str:
 def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, gateway_amount: object,
                      currency: str, clock: Clock, gateway_reference: str | None = None,
                      accept_late_payment: bool = True,
-                     unplaced_money_to: RefundMode = RefundMode.WALLET) -> PaymentResult:
+                     unplaced_money_to: RefundMode = RefundMode.WALLET,
+                     actor: Actor | None = None) -> PaymentResult:
     """Confirm a HELD booking, paying ``pricing.wallet_applied`` from the wallet and
     ``gateway_amount`` (already captured by the app, 0 for wallet-only) from the gateway.
 
@@ -87,8 +90,12 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     again; otherwise (or if the booking was cancelled, already paid, or the wallet fell short) the
     money goes to the wallet or is recorded for a gateway refund (``unplaced_money_to``), and the
     result says so.
+
+    With ``actor``, only the booking's customer or staff may pay for it (``NotAuthorized``).
     """
     check_id(booking_id, field="booking_id")
+    if actor is not None and not isinstance(actor, Actor):
+        raise InvalidInput("actor must be None or an Actor", field="actor", value=actor)
     key = _check_key(idempotency_key)
     gateway = parse_amount(gateway_amount, currency, field="gateway_amount")
     if gateway_reference is not None:
@@ -106,6 +113,9 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
         booking = uow.bookings.get(booking_id, for_update=True)
         if booking is None:
             raise BookingNotFound("no booking with this id", booking_id=booking_id)
+        if actor is not None and not actor.may_act_for(booking.customer_id):
+            raise NotAuthorized("only the booking's customer or staff may pay for it",
+                                field="actor", booking_id=booking_id, actor=actor.id)
         previous = uow.payments.get_by_key(key)
         if previous is not None:
             return _replay(uow, events, previous, fingerprint, booking)

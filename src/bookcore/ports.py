@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 
+from bookcore.logs import Event
 from bookcore.model import Booking, BookingStatus, ExpiredHold, InventoryItem, Payment, Refund, WalletEntry
 from bookcore.promos import PromoCode, PromoUsage
+from bookcore.stored_events import StoredEvent
 
 
 class InventoryRepository(Protocol):
@@ -60,6 +62,10 @@ class BookingRepository(Protocol):
     def list(self, *, status: BookingStatus | None = None, customer_id: str | None = None,
              limit: int = 100) -> Sequence[Booking]: ...
 
+    def newest(self, *, customer_id: str, status: BookingStatus | None,
+               before: tuple[datetime, str] | None, limit: int) -> Sequence[Booking]:
+        """A customer's bookings by (``reserved_at``, id) descending, those before ``before`` only."""
+
 
 class WalletRepository(Protocol):
     def balance(self, customer_id: str, currency: str, *, for_update: bool = False) -> Decimal:
@@ -92,6 +98,27 @@ class PromoRepository(Protocol):
 
     def get(self, code: str, *, for_update: bool = False) -> PromoCode | None:
         """``code`` is already normalized; ``for_update`` serializes holds that use this code."""
+
+
+class EventLog(Protocol):
+    """The outbox: events stored with the changes they describe, and each consumer's position."""
+
+    def append(self, events: Sequence[Event], recorded_at: datetime) -> None:
+        """Store ``events`` in this transaction, at positions above every stored one."""
+
+    def high_water(self) -> int:
+        """The highest position below which every event is committed (or will never be): waits
+        for transactions that are writing events to end."""
+
+    def read(self, after: int, up_to: int, limit: int) -> Sequence[StoredEvent]:
+        """Events with ``after < position <= up_to``, oldest first, at most ``limit``."""
+
+    def position(self, consumer: str, *, for_update: bool = False) -> int:
+        """The consumer's acknowledged position (0 if none); ``for_update`` creates its cursor if
+        needed and locks it until the transaction ends."""
+
+    def move(self, consumer: str, position: int) -> None:
+        """Set the consumer's position (its cursor exists: ``position(for_update=True)`` made it)."""
 
 
 class ItemOccupancy(NamedTuple):
@@ -162,6 +189,9 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditQueries: ...
 
+    @property
+    def events(self) -> EventLog: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -170,3 +200,7 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the work committed so far is final: at once when the unit of
+        work owns its transaction; when the caller commits when it works inside theirs."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
+from bookcore.clock import SystemClock
 from bookcore.errors import InvalidInput, TransientConflict
 from bookcore.logs import Event, emit
 from bookcore.ports import UnitOfWork
@@ -28,21 +30,26 @@ Work = Callable[[UnitOfWork, list[Event]], T]
 
 
 def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) -> T:
-    """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``;
-    log its events once it committed."""
+    """Run ``work`` in a fresh transaction and commit; retry it whole on ``TransientConflict``
+    (unless the unit of work is inside a caller's transaction, which only the caller can retry);
+    log its events once it committed for good."""
     check_unit_of_work(uow)
+    if not getattr(uow, "can_retry", True):
+        attempts = 1
     for attempt in range(1, attempts + 1):
         events: list[Event] = []
         try:
             with uow:
                 result = work(uow, events)
+                if events:
+                    uow.events.append(events, SystemClock().now())
                 uow.commit()
         except TransientConflict:
             if attempt == attempts:
                 raise
             back_off(attempt)
             continue
-        emit(events)
+        uow.after_commit(partial(emit, events))
         return result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -50,6 +57,8 @@ def in_transaction(uow: UnitOfWork, work: Work[T], *, attempts: int = ATTEMPTS) 
 def read(uow: UnitOfWork, query: Query[T], *, attempts: int = ATTEMPTS) -> T:
     """Run a read-only ``query`` in a fresh transaction (rolled back); retry on ``TransientConflict``."""
     check_unit_of_work(uow)
+    if not getattr(uow, "can_retry", True):
+        attempts = 1
     for attempt in range(1, attempts + 1):
         try:
             with uow:
@@ -65,7 +74,7 @@ def check_unit_of_work(uow: object) -> None:
     """The transaction half of the ``UnitOfWork`` protocol; its repositories exist only inside
     ``with uow:`` on some adapters."""
     if not all(callable(getattr(uow, name, None)) for name in ("__enter__", "__exit__", "commit",
-                                                                  "rollback")):
+                                                                  "rollback", "after_commit")):
         raise InvalidInput("uow must be a unit of work (SqlAlchemyUnitOfWork, InMemoryUnitOfWork)",
                            field="uow", value=type(uow).__name__)
 

@@ -6,8 +6,9 @@ the tables and swaps them in on commit, so a rollback (or an exception) leaves n
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from types import TracebackType
 from typing import Self
 
 from bookcore.errors import AlreadyExists, IdempotencyConflict, StorageError
+from bookcore.logs import Event
 from bookcore.model import (
     PAID_OUTCOMES,
     Booking,
@@ -28,6 +30,7 @@ from bookcore.model import (
 from bookcore.money import ZERO
 from bookcore.ports import BookingMoney, ItemOccupancy, WalletTotal
 from bookcore.promos import PromoCode, PromoUsage
+from bookcore.stored_events import StoredEvent, booking_of, payload_json
 
 
 @dataclass
@@ -39,13 +42,16 @@ class _Tables:
     payments: dict[str, Payment] = field(default_factory=dict)
     refunds: list[Refund] = field(default_factory=list)
     promos: dict[str, PromoCode] = field(default_factory=dict)
+    events: list[StoredEvent] = field(default_factory=list)
+    cursors: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Values are immutable, so copying the containers is a full snapshot.
         return replace(self, items=dict(self.items), bookings=dict(self.bookings),
                        balances=dict(self.balances), entries=list(self.entries),
                        payments=dict(self.payments), refunds=list(self.refunds),
-                       promos=dict(self.promos))
+                       promos=dict(self.promos), events=list(self.events),
+                       cursors=dict(self.cursors))
 
 
 class InMemoryStore:
@@ -140,6 +146,13 @@ class _BookingRepository:
                  if (status is None or b.status is status)
                  and (customer_id is None or b.customer_id == customer_id)]
         return sorted(found, key=lambda b: (b.reserved_at, b.id))[:limit]
+
+    def newest(self, *, customer_id: str, status: BookingStatus | None,
+               before: tuple[datetime, str] | None, limit: int) -> Sequence[Booking]:
+        found = [b for b in self._tables.bookings.values() if b.customer_id == customer_id
+                 and (status is None or b.status is status)
+                 and (before is None or (b.reserved_at, b.id) < before)]
+        return sorted(found, key=lambda b: (b.reserved_at, b.id), reverse=True)[:limit]
 
 
 class _WalletRepository:
@@ -249,6 +262,29 @@ class _AuditQueries:
                    if b.status is BookingStatus.HELD and b.expires_at < moment)
 
 
+class _EventLog:
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def append(self, events: Sequence[Event], recorded_at: datetime) -> None:
+        for item in events:
+            self._tables.events.append(StoredEvent.trusted(
+                position=len(self._tables.events) + 1, name=item.tag, booking_id=booking_of(item),
+                payload=json.loads(payload_json(item.fields)), created_at=recorded_at))
+
+    def high_water(self) -> int:
+        return len(self._tables.events)
+
+    def read(self, after: int, up_to: int, limit: int) -> Sequence[StoredEvent]:
+        return self._tables.events[after:min(up_to, after + limit)]
+
+    def position(self, consumer: str, *, for_update: bool = False) -> int:
+        return self._tables.cursors.get(consumer, 0)
+
+    def move(self, consumer: str, position: int) -> None:
+        self._tables.cursors[consumer] = position
+
+
 class InMemoryUnitOfWork:
     """A unit of work over an ``InMemoryStore``; ``committed`` tells tests whether it committed."""
 
@@ -259,6 +295,7 @@ class InMemoryUnitOfWork:
     refunds: _RefundRepository
     promos: _PromoRepository
     audit: _AuditQueries
+    events: _EventLog
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store if store is not None else InMemoryStore()
@@ -287,6 +324,9 @@ class InMemoryUnitOfWork:
         if self._working is not None:
             self._bind(self.store.tables.copy())
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        callback()
+
     def _bind(self, working: _Tables) -> None:
         self._working = working
         self.inventory = _InventoryRepository(working)
@@ -296,3 +336,4 @@ class InMemoryUnitOfWork:
         self.refunds = _RefundRepository(working)
         self.promos = _PromoRepository(working)
         self.audit = _AuditQueries(working)
+        self.events = _EventLog(working)

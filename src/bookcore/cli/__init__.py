@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from bookcore.cli import bookings, demo, ops, support
+from bookcore.cli import bookings, demo, events, ops, support
 from bookcore.cli.output import EXIT_OUTPUT_FAILED, bookcore_logs
 from bookcore.cli.store import DEFAULT_DATABASE_URL, RootDatabaseUrl, Settings
 
@@ -58,6 +58,7 @@ app.add_typer(support.wallet_app, name="wallet")
 for command in (bookings.quote, bookings.hold, bookings.pay, bookings.cancel, bookings.show):
     app.command()(command)
 app.command("demo")(demo.demo)
+app.command("events")(events.events)
 
 
 def main() -> None:

@@ -168,7 +168,7 @@ def pay(
     with open_store(database_url(ctx, database_url_option)) as store:
         # An empty --currency (often an unset shell variable) is refused, not taken as "default".
         code = currency.upper() if currency is not None else booking_details(
-            store.uow(), booking_id=booking_id, now=clock.now()).booking.currency
+            store.uow(), booking_id=booking_id, clock=clock).booking.currency
         result = finalize_payment(store.uow(), booking_id=booking_id, idempotency_key=key,
                                   gateway_amount=gateway_amount, currency=code, clock=clock,
                                   gateway_reference=reference)
@@ -221,7 +221,7 @@ def show(
 ) -> None:
     """Show a booking: status, seconds left, pricing snapshot, payments and refunds."""
     with open_store(database_url(ctx, database_url_option)) as store:
-        details = booking_details(store.uow(), booking_id=booking_id, now=SystemClock().now())
+        details = booking_details(store.uow(), booking_id=booking_id, clock=SystemClock())
     if as_json:
         print_json(details)
     else:

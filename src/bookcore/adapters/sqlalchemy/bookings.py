@@ -102,3 +102,16 @@ class SqlBookingRepository:
         if customer_id is not None:
             query = query.where(bookings.c.customer_id == customer_id)
         return [rows.booking_from(row) for row in self._db.run(query).mappings()]
+
+    def newest(self, *, customer_id: str, status: BookingStatus | None,
+               before: tuple[datetime, str] | None, limit: int) -> Sequence[Booking]:
+        query = (select(bookings).where(bookings.c.customer_id == customer_id)
+                 .order_by(bookings.c.reserved_at.desc(), bookings.c.id.desc()).limit(limit))
+        if status is not None:
+            query = query.where(bookings.c.status == status.value)
+        if before is not None:
+            reserved_at, booking_id = before
+            query = query.where(or_(bookings.c.reserved_at < reserved_at,
+                                    and_(bookings.c.reserved_at == reserved_at,
+                                         bookings.c.id < booking_id)))
+        return [rows.booking_from(row) for row in self._db.run(query).mappings()]

@@ -38,8 +38,11 @@ def money_storage() -> TypeEngine[Any]:
 
 
 def timestamp_storage() -> TypeEngine[datetime]:
-    """Naive UTC; MySQL/MariaDB's DATETIME drops microseconds unless asked for six digits."""
-    return DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    """PostgreSQL: ``timestamptz``, an instant that any client reads right whatever its session
+    time zone. SQLite and MySQL/MariaDB: naive UTC (they keep no zone); their DATETIME drops
+    microseconds unless asked for six digits."""
+    return (DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+            .with_variant(DateTime(timezone=True), "postgresql"))
 
 
 class Money(TypeDecorator[Decimal]):
@@ -78,8 +81,9 @@ class Money(TypeDecorator[Decimal]):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC in Python, naive UTC in the database (SQLite keeps no zone; MariaDB's DATETIME
-    has none). A naive datetime is refused on write: nobody can say which zone it meant."""
+    """Aware UTC in Python; ``timestamptz`` on PostgreSQL, naive UTC elsewhere (SQLite keeps no
+    zone; MariaDB's DATETIME has none). A naive datetime is refused on write: nobody can say which
+    zone it meant."""
 
     impl = timestamp_storage()
     cache_ok = True
@@ -89,11 +93,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput("datetimes stored by bookcore must be timezone-aware", value=value)
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if not isinstance(value, datetime):  # pragma: no cover - every driver returns datetimes
             raise InvalidInput("the database returned a timestamp that is not a datetime", value=value)
-        return value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

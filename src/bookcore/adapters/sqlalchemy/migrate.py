@@ -9,7 +9,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    column,
+    delete,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +34,13 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: bookcore's own Alembic version table, so a host app's ``alembic_version`` (and its history,
+#: revision names included) can share the database.
+VERSION_TABLE = "bookcore_alembic_version"
+#: Where databases migrated before bookcore had its own version table kept their revision.
+LEGACY_VERSION_TABLE = "alembic_version"
+#: Tables of that schema, one of which tells a legacy bookcore database from a host's own history.
+LEGACY_TABLES = ("inventory_items", "bookings", "wallet_accounts", "payments")
 _LOCK_NAME = "bookcore_migrate"
 _LOCK_KEY = 0x626F6F6B636F7265  # "bookcore": one advisory lock number, shared by every process
 _LOCK_TIMEOUT_S = 60
@@ -77,7 +97,8 @@ def current_revision(engine: Engine) -> str | None:
         from alembic.runtime.migration import MigrationContext
     with _alembic_quiet(), _connected(engine) as connection:
         try:
-            return MigrationContext.configure(connection).get_current_revision()
+            return MigrationContext.configure(
+                connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
         except SQLAlchemyError as error:
             raise translate(error, during="migration") from error
 
@@ -106,6 +127,33 @@ def _connected(engine: Engine) -> Iterator[Connection]:
         raise translate(error, during="connect") from error
     with connection:
         yield connection
+
+
+def adopt_legacy_version(connection: Connection) -> None:
+    """Move a bookcore revision from ``alembic_version`` to ``bookcore_alembic_version``, where
+    Alembic now looks for it, if this database was migrated by a bookcore that had no table of its
+    own (its tables are still unprefixed); the emptied ``alembic_version`` is dropped. A host's own
+    ``alembic_version`` is left alone."""
+    from alembic.script import ScriptDirectory
+
+    names = set(inspect(connection).get_table_names())
+    if VERSION_TABLE in names or LEGACY_VERSION_TABLE not in names \
+            or not names.intersection(LEGACY_TABLES):
+        return
+    legacy = table(LEGACY_VERSION_TABLE, column("version_num"))
+    known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    found = [row[0] for row in connection.execute(select(legacy.c.version_num))]
+    adopted = [revision for revision in found if revision in known]
+    if not adopted:
+        return
+    # The shape Alembic gives its version table, which it then finds and uses.
+    version = Table(VERSION_TABLE, MetaData(), Column("version_num", String(32), nullable=False),
+                    PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"))
+    version.create(connection)
+    connection.execute(insert(version), [{"version_num": revision} for revision in adopted])
+    connection.execute(delete(legacy).where(legacy.c.version_num.in_(adopted)))
+    if len(adopted) == len(found):
+        connection.execute(text(f"DROP TABLE {LEGACY_VERSION_TABLE}"))
 
 
 @contextmanager

@@ -1,4 +1,7 @@
-"""The schema. Migrations create exactly this (tests compare the two); change both together."""
+"""The schema. Migrations create exactly this (tests compare the two); change both together.
+
+Every table's name starts with ``bookcore_``, so bookcore's tables sit beside a host app's own in
+one database; bookcore's Alembic history lives in ``bookcore_alembic_version`` (migrate.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ID = 64
 
 inventory_items = Table(
-    "inventory_items", metadata,
+    "bookcore_inventory_items", metadata,
     Column("id", varchar(ID), primary_key=True),
     Column("name", Text, nullable=False),
     Column("capacity", Integer, nullable=False),
@@ -40,9 +43,9 @@ inventory_items = Table(
 )
 
 bookings = Table(
-    "bookings", metadata,
+    "bookcore_bookings", metadata,
     Column("id", varchar(ID), primary_key=True),
-    Column("item_id", varchar(ID), ForeignKey("inventory_items.id"), nullable=False),
+    Column("item_id", varchar(ID), ForeignKey("bookcore_inventory_items.id"), nullable=False),
     Column("customer_id", varchar(ID), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("status", varchar(16), nullable=False),
@@ -65,7 +68,7 @@ bookings = Table(
 )
 
 wallet_accounts = Table(
-    "wallet_accounts", metadata,
+    "bookcore_wallet_accounts", metadata,
     Column("customer_id", varchar(ID), primary_key=True),
     Column("currency", currency_code(), primary_key=True),
     Column("balance", Money, nullable=False),
@@ -74,7 +77,7 @@ wallet_accounts = Table(
 )
 
 wallet_entries = Table(
-    "wallet_entries", metadata,
+    "bookcore_wallet_entries", metadata,
     # The ledger lists entries in the order they were appended, as the in-memory one does; many
     # share a created_at (one transaction, one clock reading), and random ids are no order at all.
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -91,9 +94,9 @@ wallet_entries = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "bookcore_payments", metadata,
     Column("id", varchar(ID), primary_key=True),
-    Column("booking_id", varchar(ID), ForeignKey("bookings.id"), nullable=False),
+    Column("booking_id", varchar(ID), ForeignKey("bookcore_bookings.id"), nullable=False),
     Column("idempotency_key", varchar(128), nullable=False, unique=True),
     Column("fingerprint", Text, nullable=False),
     Column("currency", currency_code(), nullable=False),
@@ -108,9 +111,9 @@ payments = Table(
 )
 
 refunds = Table(
-    "refunds", metadata,
+    "bookcore_refunds", metadata,
     Column("id", varchar(ID), primary_key=True),
-    Column("booking_id", varchar(ID), ForeignKey("bookings.id"), nullable=False),
+    Column("booking_id", varchar(ID), ForeignKey("bookcore_bookings.id"), nullable=False),
     Column("payment_id", varchar(ID)),
     Column("currency", currency_code(), nullable=False),
     Column("to_wallet", Money, nullable=False),
@@ -123,8 +126,28 @@ refunds = Table(
 )
 
 promo_codes = Table(
-    "promo_codes", metadata,
+    "bookcore_promo_codes", metadata,
     Column("code", varchar(64), primary_key=True),
     Column("definition", Text, nullable=False),  # PromoCode.model_dump_json()
+    **MYSQL_TABLE_OPTIONS,
+)
+
+events = Table(
+    "bookcore_events", metadata,
+    # The outbox: every event a service produced, written in its transaction; ``id`` is the
+    # position consumers read after.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("name", varchar(32), nullable=False),
+    Column("booking_id", varchar(ID)),
+    Column("payload", Text, nullable=False),  # JSON; amounts as strings, datetimes in ISO 8601
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "booking_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+event_cursors = Table(
+    "bookcore_event_cursors", metadata,
+    Column("consumer", varchar(ID), primary_key=True),
+    Column("position", BigInteger, nullable=False),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -7,14 +7,22 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bookcore.adapters.sqlalchemy.migrate import VERSION_TABLE, adopt_legacy_version
 from bookcore.adapters.sqlalchemy.tables import metadata
 
 
 def _run(connection: Connection) -> None:
+    adopt_legacy_version(connection)
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, version_table=VERSION_TABLE,
+                      include_name=_only_bookcore)
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _only_bookcore(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Autogenerate looks at bookcore's tables only, never at the host app's beside them."""
+    return type_ != "table" or (name or "").startswith("bookcore_")
 
 
 def _main() -> None:
