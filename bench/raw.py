@@ -53,7 +53,8 @@ WITH confirmed AS (
     WHERE w.customer_id = c.customer_id AND w.currency = c.currency AND w.balance >= c.wallet_applied
     RETURNING c.id, c.customer_id, c.currency, c.wallet_applied
 ), entry AS (
-    INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
+    INSERT INTO bookcore_wallet_entries
+        (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
     SELECT %(entry)s, customer_id, currency, 'debit', wallet_applied, 'booking payment', id, %(now)s
     FROM debited)
 INSERT INTO bookcore_payments (id, booking_id, idempotency_key, fingerprint, currency, wallet_amount,
@@ -68,7 +69,8 @@ WITH target AS (
     WHERE b.id = t.id AND t.status IN ('held', 'confirmed')
     RETURNING b.id, b.item_id, b.quantity, b.customer_id, b.currency, t.status AS old_status
 ), released AS (
-    UPDATE bookcore_inventory_items i SET available = i.available + c.quantity FROM cancelled c WHERE i.id = c.item_id
+    UPDATE bookcore_inventory_items i SET available = i.available + c.quantity
+    FROM cancelled c WHERE i.id = c.item_id
 ), paid AS (
     SELECT c.id, c.customer_id, c.currency, sum(p.wallet_amount + p.gateway_amount) AS amount
     FROM cancelled c JOIN bookcore_payments p ON p.booking_id = c.id AND p.outcome IN {_PAID}
@@ -80,9 +82,11 @@ WITH target AS (
 ), credited AS (
     INSERT INTO bookcore_wallet_accounts (customer_id, currency, balance)
     SELECT customer_id, currency, amount FROM paid
-    ON CONFLICT (customer_id, currency) DO UPDATE SET balance = bookcore_wallet_accounts.balance + excluded.balance
+    ON CONFLICT (customer_id, currency)
+    DO UPDATE SET balance = bookcore_wallet_accounts.balance + excluded.balance
 ), entry AS (
-    INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
+    INSERT INTO bookcore_wallet_entries
+        (id, customer_id, currency, kind, amount, reason, booking_id, created_at)
     SELECT %(entry)s, customer_id, currency, 'credit', amount, 'cancellation refund', id, %(now)s FROM paid)
 SELECT count(*) FROM cancelled"""
 _PG_EXPIRE = """
@@ -100,14 +104,15 @@ _SQLITE_HOLD = (
     "UPDATE bookcore_inventory_items SET available = available - ? WHERE id = ? AND available >= ? "
     "RETURNING unit_price, currency, (SELECT balance FROM bookcore_wallet_accounts "
     "WHERE customer_id = ? AND currency = bookcore_inventory_items.currency)")
-_SQLITE_INSERT_BOOKING = f"INSERT INTO bookcore_bookings ({_BOOKING}) VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?)"
+_SQLITE_INSERT_BOOKING = (f"INSERT INTO bookcore_bookings ({_BOOKING}) "
+                          "VALUES (?, ?, ?, ?, 'held', ?, ?, ?, ?, ?, ?, ?)")
 _SQLITE_CONFIRM = (
     "UPDATE bookcore_bookings SET status = 'confirmed', confirmed_at = ? WHERE id = ? AND status = 'held' "
     "AND expires_at > ? AND currency = ? AND gateway_payable = ? RETURNING customer_id, wallet_applied")
 _SQLITE_DEBIT = ("UPDATE bookcore_wallet_accounts SET balance = balance - ? "
                  "WHERE customer_id = ? AND currency = ? AND balance >= ?")
-_SQLITE_ENTRY = ("INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, booking_id, "
-                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_SQLITE_ENTRY = ("INSERT INTO bookcore_wallet_entries (id, customer_id, currency, kind, amount, reason, "
+                 "booking_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _SQLITE_PAYMENT = ("INSERT INTO bookcore_payments (id, booking_id, idempotency_key, fingerprint, currency, "
                    "wallet_amount, gateway_amount, outcome, created_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)")
@@ -117,8 +122,8 @@ _SQLITE_LOCKED_BOOKING = (
     "WHERE id = ? AND customer_id = ?")
 _SQLITE_CANCEL = "UPDATE bookcore_bookings SET status = 'cancelled', cancelled_at = ? WHERE id = ?"
 _SQLITE_RELEASE = "UPDATE bookcore_inventory_items SET available = available + ? WHERE id = ?"
-_SQLITE_REFUND = ("INSERT INTO bookcore_refunds (id, booking_id, currency, to_wallet, to_gateway, mode, reason, "
-                  "created_at) VALUES (?, ?, ?, ?, 0, 'wallet', 'cancellation', ?)")
+_SQLITE_REFUND = ("INSERT INTO bookcore_refunds (id, booking_id, currency, to_wallet, to_gateway, mode, "
+                  "reason, created_at) VALUES (?, ?, ?, ?, 0, 'wallet', 'cancellation', ?)")
 _SQLITE_CREDIT = ("INSERT INTO bookcore_wallet_accounts (customer_id, currency, balance) VALUES (?, ?, ?) "
                   "ON CONFLICT (customer_id, currency) DO UPDATE SET balance = balance + excluded.balance")
 _SQLITE_EXPIRE = (
@@ -126,7 +131,8 @@ _SQLITE_EXPIRE = (
     "FROM (SELECT item_id, sum(quantity) AS n FROM bookcore_bookings "
     "      WHERE status = 'held' AND expires_at <= :now GROUP BY item_id) AS x "
     "WHERE bookcore_inventory_items.id = x.item_id",
-    "UPDATE bookcore_bookings SET status = 'expired', expired_at = :now WHERE status = 'held' AND expires_at <= :now",
+    "UPDATE bookcore_bookings SET status = 'expired', expired_at = :now "
+    "WHERE status = 'held' AND expires_at <= :now",
 )
 
 
