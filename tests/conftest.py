@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from bookcore.adapters.memory import InMemoryUnitOfWork  # noqa: E402
-from bookcore.audit import audit  # noqa: E402
+from bookcore.auditing import audit  # noqa: E402
 from bookcore.clock import ManualClock  # noqa: E402
 from bookcore.ports import UnitOfWork  # noqa: E402
 from tests.backends import SQL_KINDS, fresh_engine  # noqa: E402

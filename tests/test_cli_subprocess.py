@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.clock import SystemClock
 from bookcore.lookups import inventory_items
 from tests.cli_db import KINDS, fresh_database, seed_lapsed_holds, unmigrated_database, uow_for

@@ -14,7 +14,7 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.clock import ManualClock
 from bookcore.errors import BookcoreError, InsufficientInventory, StorageError
 from bookcore.holds import place_hold

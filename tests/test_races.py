@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.clock import ManualClock
 from bookcore.errors import BookcoreError, HoldExpired, InsufficientInventory
 from bookcore.holds import expire_holds

@@ -28,7 +28,7 @@ from bookcore.adapters.sqlalchemy import (
 from bookcore.adapters.sqlalchemy.column_types import Money, UTCDateTime
 from bookcore.adapters.sqlalchemy.migrate import MIGRATIONS
 from bookcore.adapters.sqlalchemy.tables import metadata
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.catalog import add_promo_code
 from bookcore.clock import ManualClock
 from bookcore.promos import PromoCode, PromoKind

@@ -91,3 +91,14 @@ def test_expire_loads_neither_alembic_nor_rich_nor_a_server_driver(tmp_path: Pat
     loaded = loaded_after(code)
     assert "sqlalchemy" in loaded
     assert loaded & {"alembic", "rich", "psycopg", "pymysql"} == set()
+
+
+def test_no_public_name_is_shadowed_by_a_submodule_of_the_same_name() -> None:
+    """Importing ``bookcore.x`` sets the package's attribute ``x`` to that module, so a public name
+    loaded lazily must never share its name with a submodule."""
+    import pkgutil
+
+    import bookcore
+
+    submodules = {module.name for module in pkgutil.iter_modules(bookcore.__path__)}
+    assert submodules.isdisjoint(bookcore.__all__)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         head_revision,
         migrate,
     )
-    from bookcore.audit import AuditReport, Violation, audit
+    from bookcore.auditing import AuditReport, Violation, audit
     from bookcore.cancellation import (
         FULL_REFUND_BEFORE_START,
         AfterStart,
@@ -93,9 +93,9 @@ _HOME = {
     "current_revision": "bookcore.adapters.sqlalchemy",
     "head_revision": "bookcore.adapters.sqlalchemy",
     "migrate": "bookcore.adapters.sqlalchemy",
-    "AuditReport": "bookcore.audit",
-    "Violation": "bookcore.audit",
-    "audit": "bookcore.audit",
+    "AuditReport": "bookcore.auditing",
+    "Violation": "bookcore.auditing",
+    "audit": "bookcore.auditing",
     "CancellationResult": "bookcore.cancellation",
     "FULL_REFUND_BEFORE_START": "bookcore.cancellation",
     "AfterStart": "bookcore.cancellation",

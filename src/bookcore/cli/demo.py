@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.cancellation import cancel_booking
 from bookcore.catalog import add_inventory_item
 from bookcore.cli.output import EXIT_VIOLATIONS, bookcore_logs, error_line, money, plural

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bookcore.audit import DEFAULT_SWEEP_INTERVAL, audit
+from bookcore.auditing import DEFAULT_SWEEP_INTERVAL, audit
 from bookcore.cli.output import EXIT_VIOLATIONS, fail, plural, print_json
 from bookcore.cli.store import DatabaseUrl, database_url, open_store
 from bookcore.cli.sweep import StopSignal, interruptible, run_every, run_expire

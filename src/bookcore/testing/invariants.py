@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 )
 
 from bookcore.adapters.memory import InMemoryUnitOfWork
-from bookcore.audit import audit
+from bookcore.auditing import audit
 from bookcore.cancellation import FULL_REFUND_BEFORE_START, RefundPolicy, cancel_booking
 from bookcore.catalog import add_inventory_item, add_promo_code
 from bookcore.clock import ManualClock

@@ -56,13 +56,30 @@ class SqlBookingRepository:
         return result.rowcount == 1
 
     def claim_lapsed(self, now: datetime, limit: int, *, item_id: str | None = None) -> list[ExpiredHold]:
-        if limit <= 0:
-            return []
-        # SKIP LOCKED: concurrent sweepers take disjoint batches instead of queueing on each other.
-        claimed = self._db.run(select(*_SWEPT).where(_lapsed(now, item_id))
-                               .order_by(bookings.c.expires_at, bookings.c.id).limit(limit)
-                               .with_for_update(skip_locked=True))
-        return [ExpiredHold(*row) for row in claimed]
+        # Found without locks, then locked by primary key with SKIP LOCKED: locking through the
+        # (status, expires_at) index would leave InnoDB's locks on index entries of rows it skips,
+        # which a payment changing that booking's status then waits for (a deadlock once the
+        # sweep waits for that payment's item). Rows others hold are skipped and the search goes
+        # on past them, so concurrent sweepers take disjoint, full batches.
+        claimed: list[ExpiredHold] = []
+        after: tuple[datetime, str] | None = None
+        while len(claimed) < limit:
+            query = select(bookings.c.id, bookings.c.expires_at).where(_lapsed(now, item_id))
+            if after is not None:
+                query = query.where(or_(bookings.c.expires_at > after[0],
+                                        and_(bookings.c.expires_at == after[0], bookings.c.id > after[1])))
+            candidates = self._db.run(query.order_by(bookings.c.expires_at, bookings.c.id)
+                                      .limit(min(limit - len(claimed), MARK_CHUNK))).all()
+            if not candidates:
+                break
+            after = (candidates[-1].expires_at, candidates[-1].id)
+            locked = self._db.run(select(*_SWEPT, bookings.c.status, bookings.c.expires_at)
+                                  .where(bookings.c.id.in_([row.id for row in candidates]))
+                                  .order_by(bookings.c.id).with_for_update(skip_locked=True))
+            # Re-checked on the locked rows: another transaction may have moved one meanwhile.
+            claimed += [ExpiredHold(*row[:4]) for row in locked
+                        if row.status == HELD and row.expires_at <= now]
+        return claimed
 
     def mark_expired(self, booking_ids: Sequence[str], now: datetime) -> None:
         # Chunks keep every statement under the drivers' bind-parameter limits (SQLite: 32,766).
