@@ -35,7 +35,10 @@ TABLES = ("bookcore_event_cursors", "bookcore_events", "bookcore_refunds", "book
           "bookcore_wallet_entries", "bookcore_wallet_accounts", "bookcore_bookings",
           "bookcore_inventory_items", "bookcore_promo_codes", "bookcore_alembic_version",
           "peer_refunds", "peer_payments", "peer_wallet_entries", "peer_wallets", "peer_bookings",
-          "peer_items")
+          "peer_items",
+          # An older bookcore's unprefixed tables, in a reused benchmark database.
+          "refunds", "payments", "wallet_entries", "wallet_accounts", "bookings", "inventory_items",
+          "promo_codes", "alembic_version")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,11 @@ def fresh_engine(kind: str, tmp_path: Path) -> Engine:
     return _server_engines[kind]
 
 
+#: The unprefixed schema of revision 0001, children first.
+LEGACY_TABLES = ("refunds", "payments", "wallet_entries", "wallet_accounts", "bookings",
+                 "inventory_items", "promo_codes")
+
+
 def _drop_all(engine: Engine) -> None:
     from sqlalchemy import text
 
@@ -76,3 +81,6 @@ def _drop_all(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS bookcore_alembic_version"))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        # Tables an older bookcore (before the bookcore_ prefix) left in a reused test database.
+        for table in LEGACY_TABLES:
+            connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
