@@ -218,7 +218,8 @@ PURE = [
     Case("Actor.staff", Actor.staff, lambda shop: {"staff_id": "ops"}),
     Case("RefundTier", RefundTier,
          lambda shop: {"min_notice": timedelta(days=2), "percent": Decimal("50")}),
-    Case("RefundPolicy", RefundPolicy, lambda shop: {"tiers": FULL_REFUND_BEFORE_START.tiers}),
+    Case("RefundPolicy", RefundPolicy, lambda shop: {"tiers": FULL_REFUND_BEFORE_START.tiers,
+                                                     "after_start": FULL_REFUND_BEFORE_START.after_start}),
     Case("InventoryItem", InventoryItem, lambda shop: {
         "id": "room-9", "name": "Room 9", "capacity": 3, "available": 2,
         "unit_price": Decimal("10.00"), "currency": "INR", "starts_at": START}),
