@@ -103,6 +103,7 @@ class Suite:
             raise BenchmarkBroken(f"{implementation} {operation} kept running out of bookings")
         check_written(tables, operation, tag, results)
         record = _record(self.backend.name, operation, shape, clients, implementation, results)
+        record["tag"] = tag
         self._rates[(*series, clients)] = self._rates[series] = max(record["ops_per_s"], 50.0)
         self.log(_line(record))
         return record
