@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CHAR, BigInteger, DateTime, Numeric, String
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -30,19 +29,6 @@ def varchar(length: int) -> TypeEngine[str]:
 
 def currency_code() -> TypeEngine[str]:
     return CHAR(3).with_variant(CHAR(3, collation="C"), "postgresql")
-
-
-def money_storage() -> TypeEngine[Any]:
-    """What a money column is in the database; the migrations use this too."""
-    return Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True).with_variant(BigInteger(), "sqlite")
-
-
-def timestamp_storage() -> TypeEngine[datetime]:
-    """PostgreSQL: ``timestamptz``, an instant that any client reads right whatever its session
-    time zone. SQLite and MySQL/MariaDB: naive UTC (they keep no zone); their DATETIME drops
-    microseconds unless asked for six digits."""
-    return (DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-            .with_variant(DateTime(timezone=True), "postgresql"))
 
 
 class Money(TypeDecorator[Decimal]):
@@ -85,8 +71,20 @@ class UTCDateTime(TypeDecorator[datetime]):
     zone; MariaDB's DATETIME has none). A naive datetime is refused on write: nobody can say which
     zone it meant."""
 
-    impl = timestamp_storage()
+    impl = DateTime(timezone=False)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """``timestamptz`` on PostgreSQL, read right whatever a session's time zone; elsewhere a
+        naive DATETIME, on MySQL/MariaDB with six fractional digits (it drops them otherwise)."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        if dialect.name in ("mysql", "mariadb"):
+            # Imported here: the dialect's modules are loaded only when that database is in use.
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=False))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Executable, Table, and_, bindparam, insert, select, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from bookcore.adapters.sqlalchemy import rows
 from bookcore.adapters.sqlalchemy.runner import Runner
@@ -82,13 +81,20 @@ def insert_if_absent(dialect_name: str, table: Table, values: dict[str, Any]) ->
     turn other errors (a too-long value) into warnings, and whose shared lock on the existing row
     deadlocks when two transactions then both update it.
     """
+    # Each import names the dialect in use, already loaded by its engine; the others never load.
     if dialect_name in ("postgresql", "cockroachdb"):
-        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).values(values).on_conflict_do_nothing()
     if dialect_name == "sqlite":
-        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(values).on_conflict_do_nothing()
     if dialect_name in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
         first_key = table.primary_key.columns.values()[0]
-        return mysql.insert(table).values(values).on_duplicate_key_update({first_key.name: first_key})
+        return mysql_insert(table).values(values).on_duplicate_key_update({first_key.name: first_key})
     raise StorageError("unsupported database", dialect=dialect_name)  # pragma: no cover
 
 
