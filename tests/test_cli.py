@@ -230,6 +230,7 @@ def test_human_output_of_the_support_commands(url: str) -> None:
     cancelled = cli(url, "cancel", "b", "--actor", "ops-1", "--staff", "--refund-mode", "original")
     assert cancelled.exit_code == 0 and "refunded 5.00 INR to the wallet and 5.00" in cancelled.stdout
     assert "debit" in cli(url, "wallet", "history", "bo").stdout
+    assert cli(url, "audit").stdout.startswith("audit ok: checked 1 item, 1 wallet, 1 booking (")
 
 
 @pytest.mark.parametrize("args", [

@@ -28,6 +28,7 @@ class AuditReport(FrozenModel):
     items_checked: int
     wallets_checked: int
     bookings_checked: int
+    """Every booking in the store: each counts towards its item's capacity or has its money checked."""
 
     @property
     def ok(self) -> bool:
@@ -44,12 +45,12 @@ def audit(uow: UnitOfWork, *, clock: Clock,
                            field="sweep_interval", value=sweep_interval)
     found: list[Violation] = []
 
-    def query(uow: UnitOfWork) -> tuple[Sequence[ItemOccupancy], Sequence[WalletTotal],
+    def query(uow: UnitOfWork) -> tuple[Sequence[ItemOccupancy], Sequence[WalletTotal], int,
                                         Sequence[BookingMoney], int]:
-        return (uow.audit.item_occupancy(), uow.audit.wallet_totals(), uow.audit.booking_money(),
-                uow.audit.holds_lapsed_before(now - sweep_interval))
+        return (uow.audit.item_occupancy(), uow.audit.wallet_totals(), uow.audit.booking_count(),
+                uow.audit.booking_money(), uow.audit.holds_lapsed_before(now - sweep_interval))
 
-    items, wallets, bookings, stale = read(uow, query)
+    items, wallets, booking_count, bookings, stale = read(uow, query)
     for item in items:
         if item.capacity != item.available + item.held_units + item.confirmed_units:
             found.append(Violation(
@@ -77,4 +78,4 @@ def audit(uow: UnitOfWork, *, clock: Clock,
         found.append(Violation(rule="holds_swept", subject="bookings",
                                detail=f"{stale} HELD bookings lapsed more than {sweep_interval} ago"))
     return AuditReport(violations=tuple(found), items_checked=len(items),
-                       wallets_checked=len(wallets), bookings_checked=len(bookings))
+                       wallets_checked=len(wallets), bookings_checked=booking_count)

@@ -155,6 +155,9 @@ class AuditQueries(Protocol):
 
     def wallet_totals(self) -> Sequence[WalletTotal]: ...
 
+    def booking_count(self) -> int:
+        """Every booking in the store, whatever its status."""
+
     def booking_money(self) -> Sequence[BookingMoney]:
         """For bookings that are CONFIRMED or have any payment or refund."""
 

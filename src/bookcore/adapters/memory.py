@@ -241,6 +241,9 @@ class _AuditQueries:
         return [WalletTotal(c, cur, self._tables.balances.get((c, cur), ZERO), sums.get((c, cur), ZERO))
                 for c, cur in keys]
 
+    def booking_count(self) -> int:
+        return len(self._tables.bookings)
+
     def booking_money(self) -> Sequence[BookingMoney]:
         rows = []
         for booking in sorted(self._tables.bookings.values(), key=lambda b: b.id):

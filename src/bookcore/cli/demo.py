@@ -113,7 +113,7 @@ class Story:
             typer.echo(f"   violation: {violation.rule} {violation.subject}: {violation.detail}")
         typer.echo(f"   audit {'ok' if report.ok else 'FAILED'}: {plural(report.items_checked, 'item')}, "
                    f"{plural(report.wallets_checked, 'wallet')}, "
-                   f"{plural(report.bookings_checked, 'booking')} with money checked")
+                   f"{plural(report.bookings_checked, 'booking')} checked")
         return report.ok
 
     def run(self) -> bool:

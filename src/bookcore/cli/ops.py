@@ -132,8 +132,7 @@ def audit_command(
         verdict = "ok" if report.ok else f"FAILED, {len(report.violations)} violation(s)"
         typer.echo(f"audit {verdict}: checked {plural(report.items_checked, 'item')}, "
                    f"{plural(report.wallets_checked, 'wallet')}, "
-                   f"{plural(report.bookings_checked, 'booking')} with money paid or refunded "
-                   f"({store.shown_url})")
+                   f"{plural(report.bookings_checked, 'booking')} ({store.shown_url})")
     if not report.ok:
         raise typer.Exit(EXIT_VIOLATIONS)
 

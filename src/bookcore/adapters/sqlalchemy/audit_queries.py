@@ -67,6 +67,9 @@ class SqlAuditQueries:
         return [WalletTotal(row[0], row[1], _amount(row[2], row[1]), _amount(row[3], row[1]))
                 for row in self._db.run(query)]
 
+    def booking_count(self) -> int:
+        return int(self._db.run(select(func.count()).select_from(bookings)).scalar_one())
+
     def booking_money(self) -> Sequence[BookingMoney]:
         received = _money(payments.c.wallet_amount + payments.c.gateway_amount)
         paid_outcomes = [outcome.value for outcome in PAID_OUTCOMES]
