@@ -11,12 +11,23 @@ import pytest
 from bookcore.adapters.sqlalchemy.drivers import driver_hint
 
 
-def loaded_after(code: str, cwd: Path | None = None) -> set[str]:
-    """The top-level packages a fresh interpreter has loaded after running ``code``."""
-    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{name.split('.')[0] for name in sys.modules}})))"
+def modules_after(code: str, cwd: Path | None = None) -> set[str]:
+    """Every module a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd,
                           timeout=60, check=True)
     return set(done.stdout.split())
+
+
+def loaded_after(code: str, cwd: Path | None = None) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after running ``code``."""
+    return {name.split(".")[0] for name in modules_after(code, cwd)}
+
+
+def expire_on(url: str) -> str:
+    return (f"import sys\nsys.argv = ['bookcore', '--database-url', {url!r}, 'expire']\n"
+            "from bookcore.cli import main\ntry:\n    main()\nexcept SystemExit as stop:\n"
+            "    assert not stop.code, stop.code")
 
 
 def test_pricing_imports_no_database_library() -> None:
@@ -84,13 +95,17 @@ def test_a_missing_driver_is_explained_with_the_url_to_use(url: str, hint: str) 
 def test_expire_loads_neither_alembic_nor_rich_nor_a_server_driver(tmp_path: Path) -> None:
     from tests.cli_db import fresh_database
 
-    url = fresh_database("sqlite", tmp_path)
-    code = (f"import sys\nsys.argv = ['bookcore', '--database-url', {url!r}, 'expire']\n"
-            "from bookcore.cli import main\ntry:\n    main()\nexcept SystemExit as stop:\n"
-            "    assert not stop.code, stop.code")
-    loaded = loaded_after(code)
+    loaded = loaded_after(expire_on(fresh_database("sqlite", tmp_path)))
     assert "sqlalchemy" in loaded
     assert loaded & {"alembic", "rich", "psycopg", "pymysql"} == set()
+
+
+def test_expire_on_sqlite_loads_sqlite_but_not_postgresqls_dialect(tmp_path: Path) -> None:
+    from tests.cli_db import fresh_database
+
+    loaded = modules_after(expire_on(fresh_database("sqlite", tmp_path)))
+    assert "sqlalchemy.dialects.sqlite" in loaded
+    assert "sqlalchemy.dialects.postgresql" not in loaded
 
 
 def test_no_public_name_is_shadowed_by_a_submodule_of_the_same_name() -> None:
