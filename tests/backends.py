@@ -3,7 +3,11 @@ unset -> the test is skipped with the reason; set but unreachable -> the test fa
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,14 +49,31 @@ def reset(engine: Engine) -> None:
             connection.execute(table.delete())
 
 
+@functools.cache
+def _migrated_sqlite_template() -> Path:
+    from bookcore.adapters.sqlalchemy import create_engine_for, migrate
+
+    folder = Path(tempfile.mkdtemp(prefix="bookcore-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    engine = create_engine_for(f"sqlite:///{folder / 'template.db'}")
+    migrate(engine)
+    engine.dispose()
+    return folder / "template.db"
+
+
+def migrated_sqlite_file(path: Path) -> Path:
+    """Write a migrated, empty SQLite database at ``path``: a copy of one migrated once per test
+    process (running every migration for each of hundreds of tests cost more than the tests)."""
+    shutil.copyfile(_migrated_sqlite_template(), path)
+    return path
+
+
 def fresh_engine(kind: str, tmp_path: Path) -> Engine:
     """A migrated, empty database of ``kind``."""
     from bookcore.adapters.sqlalchemy import create_engine_for, migrate
 
     if kind == "sqlite":
-        sqlite = create_engine_for(f"sqlite:///{tmp_path / 'bookcore.db'}")
-        migrate(sqlite)
-        return sqlite
+        return create_engine_for(f"sqlite:///{migrated_sqlite_file(tmp_path / 'bookcore.db')}")
     url = server_url(kind)
     if kind not in _server_engines:
         # Pre-ping: the torture test restarts the server, and these engines outlive it.

@@ -25,7 +25,7 @@ from bookcore.clock import ManualClock
 from bookcore.holds import place_hold
 from bookcore.model import new_id
 from bookcore.ports import UnitOfWork
-from tests.backends import URL_VARIABLES, reset, server_url
+from tests.backends import URL_VARIABLES, migrated_sqlite_file, reset, server_url
 
 KINDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -73,9 +73,7 @@ def engine_for(url: str) -> Engine:
 def fresh_database(kind: str, tmp_path: Path) -> str:
     """The URL of a migrated, empty database of ``kind``."""
     if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bookcore.db'}"
-        migrate(engine_for(url))
-        return url
+        return f"sqlite:///{migrated_sqlite_file(tmp_path / 'bookcore.db')}"
     url = own_postgres_database()
     engine = engine_for(url)
     migrate(engine)

@@ -17,6 +17,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # ---- the storage backends every behaviour test runs on ------------------------------------------
 
+from collections import Counter  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -72,3 +73,15 @@ def uow(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> I
     # Tests move the clock freely, so lapsed-but-unswept holds are not a violation here.
     report = audit(unit, clock=clock, sweep_interval=timedelta(days=36500))
     assert report.violations == (), report.violations
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skips as one line of counts by reason (server tests without their URL); -rs lists each."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) else "skipped"
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_line("skipped: " + "; ".join(
+            f"{count} ({reason})" for reason, count in reasons.most_common()))

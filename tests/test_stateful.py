@@ -2,9 +2,10 @@
 too, on every adapter: random sequences of every operation in lockstep on the in-memory reference
 store and the store under test, comparing every result and checking invariants after every step.
 
-CI runs the committed profile (200 examples x 50 steps per backend); HYPOTHESIS_PROFILE=slow runs
-ten times as many examples. The SQL runs use an app-like configuration (fees, tax, refund tiers
-and staff-only cancelling after the start); the in-memory store against itself the defaults.
+CI (HYPOTHESIS_PROFILE=ci) runs 200 examples x 50 steps per backend; HYPOTHESIS_PROFILE=slow runs
+ten times as many; the default `dev` profile of `bash scripts/test` runs 20, a quick look. The SQL
+runs use an app-like configuration (fees, tax, refund tiers and staff-only cancelling after the
+start); the in-memory store against itself the defaults.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bookcore.ports import UnitOfWork
 from bookcore.pricing import Charges, Fee, FeeKind
 from bookcore.testing import BookcoreInvariants, InvariantRun, run_invariants
 
-EXAMPLES = {"slow": 2000}.get(os.environ.get("HYPOTHESIS_PROFILE", ""), 200)
+EXAMPLES = {"dev": 20, "slow": 2000}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 200)
 STEPS = 50
 APP_CHARGES = Charges(fees=(Fee(name="service", kind=FeeKind.PERCENTAGE, value=Decimal("2.5")),
                             Fee(name="booking", kind=FeeKind.FIXED, value=Decimal("10.00"), currency="INR")),
