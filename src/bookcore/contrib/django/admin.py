@@ -77,11 +77,11 @@ class BookingAdmin(ReadOnlyAdmin):
                 result = cancel_booking(DjangoUnitOfWork(queryset.db), booking_id=booking.id,
                                         actor=actor, clock=SystemClock())
             except BookcoreError as error:
-                self.message_user(request, f"{booking.id}: not cancelled: {error.message}",
+                self.message_user(request, f"Booking {booking.id} not cancelled: {error.message}",
                                   messages.ERROR)
                 continue
             refunded = result.refund.to_wallet + result.refund.to_gateway if result.refund else 0
-            self.message_user(request, f"{booking.id}: cancelled, {result.released_units} unit(s) "
+            self.message_user(request, f"Booking {booking.id} cancelled: {result.released_units} unit(s) "
                                        f"released, {refunded} {booking.currency} refunded")
 
 
