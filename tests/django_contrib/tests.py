@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test import Client, TestCase, TransactionTestCase, skipUnlessDBFeature
 from django.urls import reverse
+from orders.models import Order
 
 from bookcore import (
     BookingStatus,
@@ -35,7 +36,6 @@ from bookcore.contrib.django import DjangoUnitOfWork
 from bookcore.contrib.django.connection import engine_for
 from bookcore.contrib.django.models import Booking, Refund, WalletEntry
 from bookcore.contrib.django.signals import event_committed
-from orders.models import Order
 
 
 def new_item(capacity: int = 3, price: str = "1500.00") -> str:
@@ -123,11 +123,11 @@ class InsideAtomicTests(TestCase):
 
     def test_work_rolled_back_sends_no_signal(self) -> None:
         item_id = new_item()
-        with self.captureOnCommitCallbacks() as callbacks:
-            with self.assertRaises(RuntimeError), transaction.atomic():
-                place_hold(DjangoUnitOfWork(), item_id=item_id, customer_id="asha", quantity=1,
-                           clock=SystemClock())
-                raise RuntimeError("rolled back")
+        with self.captureOnCommitCallbacks() as callbacks, self.assertRaises(RuntimeError), \
+                transaction.atomic():
+            place_hold(DjangoUnitOfWork(), item_id=item_id, customer_id="asha", quantity=1,
+                       clock=SystemClock())
+            raise RuntimeError("rolled back")
         self.assertEqual(callbacks, [])
 
 

@@ -75,8 +75,8 @@ def place_order(request: HttpRequest) -> JsonResponse:
         with transaction.atomic():
             order = Order.objects.create(reference=str(body.get("reference", "")),
                                          customer_id=str(body.get("customer_id", "")))
-            hold = place_hold(DjangoUnitOfWork(), item_id=body.get("item_id"),
-                              customer_id=order.customer_id, quantity=body.get("quantity"),
+            hold = place_hold(DjangoUnitOfWork(), item_id=body.get("item_id", ""),
+                              customer_id=order.customer_id, quantity=body.get("quantity", 0),
                               clock=SystemClock())
             total = hold.booking.pricing.total_amount
             if total != _amount(body.get("expected_total")):
