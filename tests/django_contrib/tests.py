@@ -153,6 +153,9 @@ class MigrationTests(TransactionTestCase):
     def test_migrate_brings_bookcores_own_history_to_head(self) -> None:
         self.assertEqual(self.revision(), head_revision())
 
+    def test_the_models_match_their_migration(self) -> None:
+        call_command("makemigrations", "bookcore", "--check", "--dry-run", verbosity=0)
+
     def test_migrating_again_over_existing_tables_changes_nothing(self) -> None:
         item_id = new_item()
         call_command("migrate", "bookcore", "zero", verbosity=0)
