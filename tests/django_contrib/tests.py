@@ -11,6 +11,7 @@ from decimal import Decimal
 from io import StringIO
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, connections, transaction
@@ -33,6 +34,7 @@ from bookcore import (
     place_hold,
 )
 from bookcore.contrib.django import DjangoUnitOfWork
+from bookcore.contrib.django.apps import BookcoreConfig
 from bookcore.contrib.django.connection import engine_for
 from bookcore.contrib.django.models import Booking, Refund, WalletEntry
 from bookcore.contrib.django.signals import event_committed
@@ -102,7 +104,9 @@ class InsideAtomicTests(TestCase):
 
     def test_the_first_use_of_a_fresh_engine_keeps_the_callers_writes(self) -> None:
         item_id = new_item()
-        engine_for("default").dispose()  # a new pool: its first connect runs SQLAlchemy's setup
+        config = apps.get_app_config("bookcore")
+        assert isinstance(config, BookcoreConfig)
+        config._engines.pop("default")  # a new engine: its first connect runs SQLAlchemy's setup
         with transaction.atomic():
             Order.objects.create(reference="o-4", customer_id="asha")
             place_hold(DjangoUnitOfWork(), item_id=item_id, customer_id="asha", quantity=1,

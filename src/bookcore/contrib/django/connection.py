@@ -1,9 +1,10 @@
 """SQLAlchemy on the database connection Django already has open: no second pool, no second
 connection, no transaction of SQLAlchemy's own.
 
-One engine per database alias, built on first use. Its pool (``StaticPool``, through the public
-``creator`` option) holds a single ``DjangoDBAPIConnection``, which hands every call to whatever
-DBAPI connection Django holds for that alias in the calling thread. Its ``commit``, ``rollback``
+One engine per database alias, built on first use and kept by the app's config. Its pool
+(``StaticPool``, through the public ``creator`` option) holds a single ``DjangoDBAPIConnection``,
+which hands every call to whatever DBAPI connection Django holds for that alias in the calling
+thread. Its ``commit``, ``rollback``
 and ``close`` do nothing: that connection and its transaction are Django's. So SQLAlchemy's pool
 never resets (rolls back) or closes it, its first-connect setup cannot roll back a view's
 half-finished ``atomic()`` block, and ending a ``Connection`` leaves Django's transaction as it
@@ -12,14 +13,15 @@ was; bookcore's own work is a SAVEPOINT inside it (``DjangoUnitOfWork``).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from django.apps import apps
 from django.db import connections
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
+from bookcore.contrib.django.apps import BookcoreConfig
 from bookcore.errors import InvalidInput, StorageError
 
 #: SQLAlchemy's dialect for each Django backend's DBAPI module, by (vendor, module name).
@@ -28,10 +30,6 @@ DIALECTS = {
     ("postgresql", "psycopg2"): "postgresql+psycopg2",
     ("sqlite", "sqlite3"): "sqlite+pysqlite",
 }
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-
 
 class DjangoDBAPIConnection:
     """The DBAPI connection SQLAlchemy sees for a Django database alias; see the module's doc."""
@@ -64,15 +62,18 @@ class DjangoDBAPIConnection:
 
 
 def engine_for(alias: str) -> Engine:
-    """The engine whose connections are Django's connection for ``alias`` (built once)."""
-    with _engines_lock:
-        engine = _engines.get(alias)
-        if engine is None:
-            engine = _engines[alias] = _build(alias)
-        return engine
+    """The engine whose connections are Django's connection for ``alias`` (built once, kept by
+    the ``bookcore`` app's config)."""
+    try:
+        config = apps.get_app_config("bookcore")
+    except LookupError:
+        config = None
+    if not isinstance(config, BookcoreConfig):
+        raise InvalidInput('add "bookcore.contrib.django" to INSTALLED_APPS', field="INSTALLED_APPS")
+    return config.engine(alias)
 
 
-def _build(alias: str) -> Engine:
+def build_engine(alias: str) -> Engine:
     wrapper = connections[alias]
     driver = getattr(getattr(wrapper, "Database", None), "__name__", "").partition(".")[0]
     dialect = DIALECTS.get((wrapper.vendor, driver))
