@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from bookcore.auditing import DEFAULT_SWEEP_INTERVAL, audit
-from bookcore.cli.output import EXIT_VIOLATIONS, fail, plural, print_json
-from bookcore.cli.store import DatabaseUrl, database_url, open_store
+from bookcore.cli.output import EXIT_OK, EXIT_VIOLATIONS, fail, plural, print_json
+from bookcore.cli.store import Database, DatabaseUrl, database_url, open_store
 from bookcore.cli.sweep import StopSignal, interruptible, run_every, run_expire
 from bookcore.clock import SystemClock
 from bookcore.errors import SchemaNotMigrated
@@ -122,8 +122,15 @@ def audit_command(
 ) -> None:
     """Check the database against bookcore's invariants; exit 1 listing each violation. Read-only."""
     with open_store(database_url(ctx, database_url_option)) as store:
-        report = audit(store.uow(), clock=SystemClock(),
-                       sweep_interval=timedelta(minutes=sweep_interval_minutes))
+        code = run_audit(store, sweep_interval=timedelta(minutes=sweep_interval_minutes),
+                         as_json=as_json)
+    if code:
+        raise typer.Exit(code)
+
+
+def run_audit(store: Database, *, sweep_interval: timedelta, as_json: bool) -> int:
+    """Audit, print the report and return the exit code (1 if any invariant is violated)."""
+    report = audit(store.uow(), clock=SystemClock(), sweep_interval=sweep_interval)
     if as_json:
         print_json({"ok": report.ok, **report.model_dump(mode="json")})
     else:
@@ -133,6 +140,5 @@ def audit_command(
         typer.echo(f"audit {verdict}: checked {plural(report.items_checked, 'item')}, "
                    f"{plural(report.wallets_checked, 'wallet')}, "
                    f"{plural(report.bookings_checked, 'booking')} ({store.shown_url})")
-    if not report.ok:
-        raise typer.Exit(EXIT_VIOLATIONS)
+    return EXIT_OK if report.ok else EXIT_VIOLATIONS
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
@@ -43,6 +43,15 @@ def database_url(ctx: typer.Context, override: str | None) -> str:
         return override
     settings = ctx.find_root().obj
     return settings.database_url if isinstance(settings, Settings) else DEFAULT_DATABASE_URL
+
+
+class Database(Protocol):
+    """What a command needs of its database: units of work, and a name it may print."""
+
+    @property
+    def shown_url(self) -> str: ...
+
+    def uow(self) -> UnitOfWork: ...
 
 
 @dataclass(frozen=True)

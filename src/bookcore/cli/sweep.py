@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from rich.status import Status
 
-    from bookcore.cli.store import Store
+    from bookcore.cli.store import Database
 
 
 class Interrupted(BookcoreError):
@@ -71,7 +71,7 @@ class _Tally:
         self.status = None
 
 
-def _report(store: Store, *, started_at: str, dry_run: bool, tally: _Tally,
+def _report(store: Database, *, started_at: str, dry_run: bool, tally: _Tally,
             error: BookcoreError | None) -> dict[str, Any]:
     return {"database": store.shown_url, "started_at": started_at, "dry_run": dry_run,
             "completed": error is None, "expired_bookings": tally.expired,
@@ -96,7 +96,7 @@ def _print(report: dict[str, Any], *, as_json: bool, loop: bool) -> None:
                    "expired and released); the next run finishes the job")
 
 
-def run_expire(store: Store, *, batch_size: int, dry_run: bool, as_json: bool,
+def run_expire(store: Database, *, batch_size: int, dry_run: bool, as_json: bool,
                loop: bool = False) -> int:
     """Run one sweep (or count, for ``dry_run``), print what happened and return the exit code."""
     clock = SystemClock()

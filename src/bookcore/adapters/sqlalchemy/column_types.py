@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise InvalidInput("datetimes stored by bookcore must be timezone-aware", value=value)
         utc = value.astimezone(UTC)
         return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        parse = super().result_processor(dialect, coltype)
+        if parse is None or dialect.name != "sqlite":
+            return parse
+        parse_text = parse
+
+        def process(value: Any) -> datetime | None:
+            # A connection opened with PARSE_DECLTYPES (Django's) returns DATETIME already parsed.
+            return self.process_result_value(value, dialect) if isinstance(value, datetime) \
+                else parse_text(value)
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
