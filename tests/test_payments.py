@@ -22,7 +22,7 @@ from bookcore.errors import (
 )
 from bookcore.holds import expire_holds
 from bookcore.model import BookingStatus, PaymentOutcome, RefundMode
-from bookcore.money import MAX_AMOUNT
+from bookcore.money import MAX_AMOUNT, ZERO
 from bookcore.payments import finalize_payment
 from bookcore.ports import UnitOfWork
 from bookcore.refunds import refunds_owed
@@ -108,7 +108,7 @@ def test_captured_money_of_the_wrong_amount_is_handed_back_and_recorded_once(
                               else PaymentOutcome.GATEWAY_REFUND_REQUIRED)
     assert (result.payment.reason, result.payment.gateway_amount) == ("amount_mismatch", money)
     assert result.refund is not None and result.refund.payment_id == result.payment.id
-    assert (result.refund.to_wallet, result.refund.to_gateway) == ((money, 0) if wallet else (0, money))
+    assert (result.refund.to_wallet, result.refund.to_gateway) == ((money, ZERO) if wallet else (ZERO, money))
     assert result.refund.charge_reference == "ch-1"
     assert (again.replayed, again.outcome, again.refund) == (True, result.outcome, result.refund)
     assert world.balance("alice") == (money if wallet else 0)
