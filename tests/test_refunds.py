@@ -8,12 +8,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
 
+from bookcore.auditing import audit
 from bookcore.clock import ManualClock
 from bookcore.errors import IdempotencyConflict, InvalidInput, RefundNotFound
 from bookcore.model import PaymentOutcome, RefundMode
 from bookcore.ports import UnitOfWork
 from bookcore.refunds import mark_gateway_refund_executed, refunds_owed
+from tests.conftest import START
 from tests.world import World
 
 
@@ -90,3 +94,19 @@ def test_unknown_refunds_and_refunds_with_nothing_for_the_gateway_are_not_found(
         assert missing.value.to_dict()["field"] == "refund_id"
     with pytest.raises(InvalidInput):
         mark_gateway_refund_executed(uow, refund_id="nope", gateway_reference=" ", clock=clock)
+
+
+def test_audit_flags_gateway_money_that_nothing_accounts_for(engine: Engine) -> None:
+    from bookcore.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+    from bookcore.adapters.sqlalchemy.tables import refunds
+
+    clock = ManualClock(START)
+    world = World(SqlAlchemyUnitOfWork(engine), clock)
+    world.item()
+    world.pay(world.hold("alice"), gateway=Decimal("7.00"), unplaced_money_to=RefundMode.ORIGINAL)
+    assert audit(world.uow, clock=clock).ok
+    with engine.begin() as connection:
+        connection.execute(delete(refunds))
+    report = audit(world.uow, clock=clock)
+    assert [(v.rule, v.subject) for v in report.violations] == [("gateway_money_placed", "INR")]
+    assert "captured 7.00 != confirmed 0.00 + credited 0.00 + owed 0.00" in report.violations[0].detail
