@@ -200,7 +200,7 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
         try:
             uow.bookings.add(booking)
         except AlreadyExists as error:
-            # A call with this booking_id committed it meanwhile; the run again replays it.
+            # A call with this booking_id committed it meanwhile: running again replays it.
             raise TransientConflict("a hold with this booking_id was just placed; run again",
                                     booking_id=booking.id) from error
         events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
