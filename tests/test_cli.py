@@ -26,7 +26,9 @@ PRICING_KEYS = {"currency", "unit_price", "quantity", "subtotal", "discount", "f
                 "tax_percent", "tax", "total_amount", "wallet_applied", "gateway_payable",
                 "promo_code", "promo_refusal", "priced_at", "requires_gateway"}
 BOOKING_KEYS = {"id", "item_id", "customer_id", "quantity", "status", "pricing", "reserved_at",
-                "expires_at", "confirmed_at", "expired_at", "cancelled_at"}
+                "expires_at", "confirmed_at", "expired_at", "cancelled_at", "request_fingerprint"}
+REFUND_KEYS = {"id", "booking_id", "payment_id", "currency", "to_wallet", "to_gateway", "mode", "reason",
+               "created_at", "charge_reference", "executed_at", "refund_reference"}
 EXPIRE_KEYS = {"database", "started_at", "dry_run", "completed", "expired_bookings", "released_units",
                "batches", "error"}
 
@@ -58,7 +60,8 @@ def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     for command in ("db", "expire", "audit", "inventory", "wallet", "quote", "hold", "pay", "cancel",
-                    "show", "demo", "BOOKCORE_DATABASE_URL", "Exit codes"):
+                    "show", "demo", "refunds-owed", "refund-executed", "BOOKCORE_DATABASE_URL",
+                    "Exit codes"):
         assert command in result.stdout
 
 
@@ -233,16 +236,40 @@ def test_human_output_of_the_support_commands(url: str) -> None:
     assert cli(url, "audit").stdout.startswith("audit ok: checked 1 item, 1 wallet, 1 booking (")
 
 
+def test_captured_money_owed_back_is_listed_until_marked_executed(url: str) -> None:
+    cli(url, "inventory", "add", "room", "--capacity", "2", "--unit-price", "10.00")
+    ok_json(url, "hold", "--item", "room", "--customer", "c", "--booking-id", "b")
+    assert ok_json(url, "refunds-owed") == []
+    assert cli(url, "refunds-owed").stdout == "no gateway refunds owed\n"
+    paid = ok_json(url, "pay", "b", "--key", "ch_1", "--gateway-amount", "12.00", "--currency", "EUR",
+                   "--reference", "ch_1")
+    assert (paid["outcome"], paid["payment"]["reason"]) == ("gateway_refund_required", "currency_mismatch")
+    owed = ok_json(url, "refunds-owed")
+    assert [set(r) for r in owed] == [REFUND_KEYS]
+    assert (owed[0]["to_gateway"], owed[0]["currency"], owed[0]["charge_reference"]) == (
+        "12.00", "EUR", "ch_1")
+    human = cli(url, "refunds-owed")
+    assert human.exit_code == 0 and "12.00 EUR" in human.stdout and "1 gateway refund owed" in human.stdout
+    done = ok_json(url, "refund-executed", owed[0]["id"], "--reference", "re_1")
+    assert done["refund_reference"] == "re_1" and done["executed_at"] is not None
+    assert cli(url, "refund-executed", owed[0]["id"], "--reference", "re_1").exit_code == 0
+    conflict = cli(url, "refund-executed", owed[0]["id"], "--reference", "re_2")
+    assert conflict.exit_code == 3 and "exists_with_different_payload" in conflict.stderr
+    assert ok_json(url, "refunds-owed") == []
+    assert ok_json(url, "audit")["ok"] is True
+
+
 @pytest.mark.parametrize("args", [
     ["hold", "--item", "room", "--customer", "c", "--quantity", "3"],
     ["hold", "--item", "no-such-room", "--customer", "c"],
     ["show", "no-such-booking"],
-    ["pay", "b", "--key", "k", "--gateway-amount", "1.00"],
+    ["pay", "b", "--key", "k", "--gateway-amount", "0"],
     ["pay", "no-such-booking", "--key", "k", "--gateway-amount", "1.00"],
     ["cancel", "b", "--actor", "mallory"],
     ["inventory", "add", "room", "--capacity", "1", "--unit-price", "1"],
     ["inventory", "show", "no-such-room"],
     ["hold", "--item", "room", "--customer", "c", "--booking-id", "b", "--quantity", "2"],
+    ["refund-executed", "no-such-refund", "--reference", "re_1"],
 ])
 def test_business_refusals_exit_3_with_one_line(url: str, args: list[str]) -> None:
     cli(url, "inventory", "add", "room", "--capacity", "2", "--unit-price", "10.00")
@@ -254,7 +281,7 @@ def test_business_refusals_exit_3_with_one_line(url: str, args: list[str]) -> No
 
 @pytest.mark.parametrize("args", [
     ["pay", "b", "--key", "k", "--gateway-amount", "1.001"],
-    ["pay", "b", "--key", "k", "--gateway-amount", "10.00", "--currency", "EUR"],
+    ["pay", "b", "--key", "k", "--gateway-amount", "0", "--currency", "EUR"],
     ["wallet", "credit", "c", "--amount", "-5"],
     ["wallet", "balance", "c", "--currency", "XXX"],
     ["inventory", "add", "x", "--capacity", "1", "--unit-price", "1", "--starts-at", "2030-01-01T10:00"],

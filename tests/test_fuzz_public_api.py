@@ -42,6 +42,7 @@ from bookcore import (
     PromoCode,
     PromoKind,
     PromoUsage,
+    Refund,
     RefundMode,
     RefundPolicy,
     RefundTier,
@@ -120,6 +121,7 @@ class Shop:
     clock: ManualClock
     held: Booking
     paid: Booking
+    owed: Refund
 
 
 def _open(uow: UnitOfWork) -> Shop:
@@ -134,7 +136,10 @@ def _open(uow: UnitOfWork) -> Shop:
     held = world.hold("alice", booking_id="b-alice")
     paid = world.hold("bob", booking_id="b-bob")
     world.pay(paid, key="pay-bob")
-    return Shop(uow, clock, held, world.booking("b-bob"))
+    mismatched = world.pay(world.hold("dave", booking_id="b-dave"), key="pay-dave",
+                           gateway=Decimal("1.00"), unplaced_money_to=RefundMode.ORIGINAL)
+    assert mismatched.refund is not None
+    return Shop(uow, clock, held, world.booking("b-bob"), mismatched.refund)
 
 
 PROMO = PromoCode(code="SAVE10", kind=PromoKind.PERCENTAGE, value=Decimal("10"), currency="INR",
@@ -186,6 +191,8 @@ SERVICES = [
     Case("read_events", bookcore.read_events, lambda shop: {"after": 0}),
     Case("acknowledge", bookcore.acknowledge, lambda shop: {"consumer": "mailer", "position": 1}),
     Case("inventory_items", bookcore.inventory_items, lambda shop: {"item_id": "room-101"}),
+    Case("mark_gateway_refund_executed", bookcore.mark_gateway_refund_executed, lambda shop: {
+        "refund_id": shop.owed.id, "gateway_reference": "re-1", "clock": shop.clock}),
     Case("audit", bookcore.audit,
          lambda shop: {"clock": shop.clock, "sweep_interval": timedelta(days=1)}),
 ]

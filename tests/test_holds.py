@@ -168,6 +168,49 @@ def test_a_repeated_booking_id_returns_the_same_hold(world: World, uow: UnitOfWo
                    booking_id="b-1")
 
 
+SAVE10 = PromoCode(code="SAVE10", kind=PromoKind.PERCENTAGE, value=Decimal("10"))
+FIRST_REQUEST: dict[str, object] = {
+    "item_id": "room-101", "customer_id": "alice", "quantity": 1, "promo_code": "save10",
+    "charges": Charges(fees=(Fee(name="service", kind=FeeKind.PERCENTAGE, value=Decimal("2.50")),),
+                       tax_percent=Decimal("18")),
+    "hold_ttl": timedelta(minutes=10)}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("item_id", "room-102"), ("customer_id", "bob"), ("quantity", 2), ("promo_code", None),
+    ("promo_code", "OTHER"), ("charges", Charges(tax_percent=Decimal("18"))),
+    ("hold_ttl", timedelta(minutes=15)),
+])
+def test_a_retry_with_a_different_request_is_refused_naming_what_differs(
+        world: World, uow: UnitOfWork, clock: ManualClock, field: str, value: object) -> None:
+    world.item(capacity=5)
+    world.item("room-102", capacity=5)
+    add_promo_code(uow, SAVE10)
+    first = place_hold(uow, clock=clock, booking_id="b-1", **FIRST_REQUEST)  # type: ignore[arg-type]
+    with pytest.raises(IdempotencyConflict) as refused:
+        place_hold(uow, clock=clock, booking_id="b-1",
+                   **(FIRST_REQUEST | {field: value}))  # type: ignore[arg-type]
+    assert refused.value.details["differs"] == [field]
+    assert refused.value.to_dict()["details"]["differs"] == [field]
+    assert world.booking("b-1") == first.booking
+    assert (world.available(), world.available("room-102")) == (4, 5)
+
+
+def test_a_retry_of_the_same_request_spelled_differently_returns_the_hold(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    world.item(capacity=5)
+    add_promo_code(uow, SAVE10)
+    first = place_hold(uow, clock=clock, booking_id="b-1", **FIRST_REQUEST)  # type: ignore[arg-type]
+    clock.advance(timedelta(minutes=1))
+    respelled = FIRST_REQUEST | {
+        "promo_code": " SAVE10 ", "hold_ttl": timedelta(seconds=600),
+        "charges": Charges(fees=(Fee(name="service", kind=FeeKind.PERCENTAGE, value=Decimal("2.5")),),
+                           tax_percent=Decimal("18.000"))}
+    again = place_hold(uow, clock=clock, booking_id="b-1", **respelled)  # type: ignore[arg-type]
+    assert (again.outcome, again.booking) == (HoldOutcome.EXISTS, first.booking)
+    assert world.available() == 4
+
+
 @pytest.mark.parametrize("bad", [
     {"quantity": 0}, {"quantity": -1}, {"quantity": True}, {"hold_ttl": timedelta(0)},
     {"hold_ttl": timedelta(minutes=-5)}, {"hold_ttl": 600}, {"hold_ttl": timedelta(days=2)},

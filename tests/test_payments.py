@@ -22,8 +22,10 @@ from bookcore.errors import (
 )
 from bookcore.holds import expire_holds
 from bookcore.model import BookingStatus, PaymentOutcome, RefundMode
+from bookcore.money import MAX_AMOUNT, ZERO
 from bookcore.payments import finalize_payment
 from bookcore.ports import UnitOfWork
+from bookcore.refunds import refunds_owed
 from bookcore.wallet import debit_wallet
 from tests.world import World
 
@@ -91,22 +93,70 @@ def test_same_key_with_a_different_payload_is_refused(world: World, uow: UnitOfW
     assert world.booking(other.id).status is BookingStatus.HELD
 
 
-@pytest.mark.parametrize("presented", ["999.99", "1000.01", "0"])
-def test_gateway_amount_must_equal_what_is_owed(world: World, presented: str) -> None:
+@pytest.mark.parametrize("mode", [RefundMode.WALLET, RefundMode.ORIGINAL])
+@pytest.mark.parametrize("presented", ["999.99", "1000.01"])
+def test_captured_money_of_the_wrong_amount_is_handed_back_and_recorded_once(
+        world: World, uow: UnitOfWork, presented: str, mode: RefundMode) -> None:
+    booking = world.hold("alice")
+    money = Decimal(presented)
+    result = world.pay(booking, key="ch-1", gateway=money, unplaced_money_to=mode,
+                       gateway_reference="ch-1")
+    again = world.pay(booking, key="ch-1", gateway=money, unplaced_money_to=mode,
+                      gateway_reference="ch-1")
+    wallet = mode is RefundMode.WALLET
+    assert result.outcome is (PaymentOutcome.CREDITED_TO_WALLET if wallet
+                              else PaymentOutcome.GATEWAY_REFUND_REQUIRED)
+    assert (result.payment.reason, result.payment.gateway_amount) == ("amount_mismatch", money)
+    assert result.refund is not None and result.refund.payment_id == result.payment.id
+    assert (result.refund.to_wallet, result.refund.to_gateway) == ((money, ZERO) if wallet else (ZERO, money))
+    assert result.refund.charge_reference == "ch-1"
+    assert (again.replayed, again.outcome, again.refund) == (True, result.outcome, result.refund)
+    assert world.balance("alice") == (money if wallet else 0)
+    assert refunds_owed(uow) == (() if wallet else (result.refund,))
+    assert world.booking(booking.id).status is BookingStatus.HELD
+
+
+def test_no_gateway_money_against_an_amount_owed_is_refused(world: World) -> None:
     booking = world.hold("alice")
     with pytest.raises(PaymentMismatch) as refused:
-        world.pay(booking, gateway=Decimal(presented))
+        world.pay(booking, gateway=Decimal("0"))
     assert refused.value.details["expected"] == Decimal("1000.00")
     assert world.booking(booking.id).status is BookingStatus.HELD
 
 
-def test_payment_in_another_currency_is_refused(world: World, uow: UnitOfWork,
-                                                clock: ManualClock) -> None:
+def test_captured_money_in_another_currency_is_owed_back_through_the_gateway(
+        world: World, uow: UnitOfWork, clock: ManualClock) -> None:
+    booking = world.hold("alice")
+    result = finalize_payment(uow, booking_id=booking.id, idempotency_key="k",
+                              gateway_amount=Decimal("1000.00"), currency="USD", clock=clock)
+    assert result.outcome is PaymentOutcome.GATEWAY_REFUND_REQUIRED
+    assert result.payment.reason == "currency_mismatch" and result.payment.currency == "USD"
+    assert result.refund is not None
+    assert (result.refund.currency, result.refund.to_gateway) == ("USD", Decimal("1000.00"))
+    assert refunds_owed(uow) == (result.refund,)
+    assert world.balance("alice") == 0 and world.balance("alice", "USD") == 0
+    assert world.booking(booking.id).status is BookingStatus.HELD
+
+
+def test_a_wallet_only_payment_in_another_currency_is_refused(world: World, uow: UnitOfWork,
+                                                              clock: ManualClock) -> None:
+    world.fund("alice", "1000.00")
     booking = world.hold("alice")
     with pytest.raises(CurrencyMismatch):
         finalize_payment(uow, booking_id=booking.id, idempotency_key="k",
-                         gateway_amount=Decimal("1000.00"), currency="USD", clock=clock)
+                         gateway_amount=Decimal("0"), currency="USD", clock=clock)
     assert world.booking(booking.id).status is BookingStatus.HELD
+
+
+def test_captured_money_a_wallet_cannot_hold_is_owed_back_through_the_gateway(
+        world: World, uow: UnitOfWork) -> None:
+    world.fund("alice", "1.00")
+    booking = world.hold("alice")
+    result = world.pay(booking, gateway=MAX_AMOUNT)
+    assert result.outcome is PaymentOutcome.GATEWAY_REFUND_REQUIRED
+    assert result.payment.reason == "amount_mismatch"
+    assert refunds_owed(uow) == (result.refund,)
+    assert world.balance("alice") == Decimal("1.00")
 
 
 @pytest.mark.parametrize("amount", [1000.0, "NaN", "-1000.00", "1000.001"])

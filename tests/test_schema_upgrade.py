@@ -1,6 +1,6 @@
 """The schema beside a host app: a database migrated by the 0001 schema (unprefixed tables, the
-revision in ``alembic_version``) upgrades without losing a row, and a host app's own Alembic
-history in the same database is left alone."""
+revision in ``alembic_version``) or by 0002 upgrades without losing a row, and a host app's own
+Alembic history in the same database is left alone."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ from bookcore.adapters.sqlalchemy.tables import metadata
 from bookcore.auditing import audit
 from bookcore.catalog import add_promo_code
 from bookcore.clock import ManualClock
+from bookcore.errors import IdempotencyConflict
+from bookcore.holds import HoldOutcome, place_hold
+from bookcore.model import RefundMode
 from bookcore.promos import PromoCode, PromoKind
+from bookcore.refunds import refunds_owed
 from tests.backends import server_url
 from tests.conftest import START
 from tests.world import World
@@ -101,11 +105,43 @@ def business(clock: ManualClock) -> dict[str, list[dict[str, Any]]]:
     clock.advance(timedelta(minutes=3))
     world.cancel(cancelled)
     world.hold("carol")
+    owed = world.hold("dave")
+    world.pay(owed, key="ch_4", gateway_reference="ch_4")
+    world.cancel(owed, refund_mode=RefundMode.ORIGINAL)
+    world.pay(world.hold("erin"), key="ch_5", gateway=Decimal("1.00"), gateway_reference="ch_5",
+              unplaced_money_to=RefundMode.ORIGINAL)
     with source.connect() as connection:
         rows = {table.name: [dict(row) for row in connection.execute(ordered(table)).mappings()]
                 for table in metadata.sorted_tables if table.name.removeprefix("bookcore_") in LEGACY}
     source.dispose()
     return rows
+
+
+#: Columns revision 0003 added, each as it reads back after an upgrade from an older schema.
+NEW_IN_0003 = {"bookcore_bookings": ("request_fingerprint",),
+               "bookcore_refunds": ("charge_reference", "executed_at", "refund_reference")}
+
+
+def upgraded(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows as an upgrade leaves them: no fingerprint for older holds, nothing executed yet;
+    a cancellation's payment and its reference are filled in as bookcore writes them now."""
+    result = {name: [dict(row) for row in table_rows] for name, table_rows in rows.items()}
+    for row in result["bookcore_bookings"]:
+        row["request_fingerprint"] = None
+    return result
+
+
+def written_before_0003(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows as a release before 0003 wrote them: its columns absent, and a cancellation's
+    refund naming no payment."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name, table_rows in rows.items():
+        result[name] = [{key: value for key, value in row.items()
+                         if key not in NEW_IN_0003.get(name, ())} for row in table_rows]
+    for row in result["bookcore_refunds"]:
+        if row["reason"] == "cancellation":
+            row["payment_id"] = None
+    return result
 
 
 def ordered(table: Table) -> Select[Any]:
@@ -127,24 +163,28 @@ def test_a_0001_database_upgrades_with_every_row_and_a_clean_audit(empty: tuple[
     make_legacy(engine)
     clock = ManualClock(START)
     rows = business(clock)
+    old_rows = written_before_0003(rows)
     old = MetaData()
     old.reflect(engine, only=LEGACY)
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
             if table.name in rows:
                 connection.execute(old.tables[table.name.removeprefix("bookcore_")].insert(), [
-                    {c.name: legacy_value(c, row[c.name], engine.dialect.name) for c in table.columns}
-                    for row in rows[table.name]])
+                    {c.name: legacy_value(c, row[c.name], engine.dialect.name) for c in table.columns
+                     if c.name in row}
+                    for row in old_rows[table.name]])
 
     migrate(engine)
 
     assert current_revision(engine) == head_revision()
     names = set(inspect(engine).get_table_names())
     assert names.isdisjoint(LEGACY) and "alembic_version" not in names
+    expected = upgraded(rows)
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
             if table.name in rows:
-                assert [dict(r) for r in connection.execute(ordered(table)).mappings()] == rows[table.name]
+                assert [dict(r) for r in connection.execute(ordered(table)).mappings()] == \
+                    expected[table.name]
     report = audit(SqlAlchemyUnitOfWork(engine), clock=clock, sweep_interval=timedelta(days=1))
     assert report.violations == ()
     if engine.dialect.name == "postgresql":
@@ -153,6 +193,44 @@ def test_a_0001_database_upgrades_with_every_row_and_a_clean_audit(empty: tuple[
                 "SELECT data_type FROM information_schema.columns WHERE column_name = 'expires_at'")
             ).scalars())
         assert kinds == {"timestamp with time zone"}
+
+
+def test_a_0002_database_upgrades_naming_what_each_refund_reverses(
+        empty: tuple[str, Engine]) -> None:
+    _kind, engine = empty
+    with engine.connect() as connection:
+        command.upgrade(bookcore_config(connection), "0002")
+        connection.commit()
+    clock = ManualClock(START)
+    rows = business(clock)
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if table.name in rows:
+                connection.execute(table.insert(), written_before_0003(rows)[table.name])
+
+    migrate(engine)
+
+    assert current_revision(engine) == head_revision() == "0003"
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            if table.name in rows:
+                assert [dict(r) for r in connection.execute(ordered(table)).mappings()] == \
+                    upgraded(rows)[table.name]
+    uow = SqlAlchemyUnitOfWork(engine)
+    owed = refunds_owed(uow)
+    assert sorted((r.reason, r.charge_reference, r.to_gateway) for r in owed) == [
+        ("amount_mismatch", "ch_5", Decimal("1.00")), ("cancellation", "ch_4", Decimal("1999.99"))]
+    assert all(r.payment_id is not None for r in owed)
+    assert audit(uow, clock=clock, sweep_interval=timedelta(days=1)).violations == ()
+    # A hold from before fingerprints: a retry is checked against what the booking shows.
+    carol = next(row for row in rows["bookcore_bookings"] if row["customer_id"] == "carol")
+    again = place_hold(uow, item_id="room-101", customer_id="carol", quantity=1, clock=clock,
+                       booking_id=carol["id"])
+    assert again.outcome is HoldOutcome.EXISTS
+    with pytest.raises(IdempotencyConflict) as refused:
+        place_hold(uow, item_id="room-101", customer_id="carol", quantity=2, clock=clock,
+                   booking_id=carol["id"])
+    assert refused.value.details["differs"] == ["quantity"]
 
 
 HOST_ENV = '''

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         NotAuthorized,
         NotFound,
         PaymentMismatch,
+        RefundNotFound,
         SchemaNotMigrated,
         StorageError,
         TransientConflict,
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
     from bookcore.ports import UnitOfWork
     from bookcore.pricing import NO_CHARGES, Charges, Fee, FeeKind, FeeLine, Pricing, calculate_pricing
     from bookcore.promos import PromoCode, PromoKind, PromoRefusal, PromoUsage
+    from bookcore.refunds import mark_gateway_refund_executed, refunds_owed
     from bookcore.stored_events import StoredEvent
     from bookcore.wallet import credit_wallet, debit_wallet, wallet_balance, wallet_history
 
@@ -125,6 +127,7 @@ _HOME = {
     "NotAuthorized": "bookcore.errors",
     "NotFound": "bookcore.errors",
     "PaymentMismatch": "bookcore.errors",
+    "RefundNotFound": "bookcore.errors",
     "SchemaNotMigrated": "bookcore.errors",
     "StorageError": "bookcore.errors",
     "TransientConflict": "bookcore.errors",
@@ -176,6 +179,8 @@ _HOME = {
     "PromoKind": "bookcore.promos",
     "PromoRefusal": "bookcore.promos",
     "PromoUsage": "bookcore.promos",
+    "mark_gateway_refund_executed": "bookcore.refunds",
+    "refunds_owed": "bookcore.refunds",
     "credit_wallet": "bookcore.wallet",
     "debit_wallet": "bookcore.wallet",
     "wallet_balance": "bookcore.wallet",
@@ -200,7 +205,7 @@ __all__ = [
     "parse_amount", "place_hold", "quantize", "quote", "seconds_left", "wallet_balance",
     "wallet_history",
     "BookingPage", "StoredEvent", "acknowledge", "consume", "consumer_position", "list_bookings",
-    "read_events",
+    "read_events", "RefundNotFound", "mark_gateway_refund_executed", "refunds_owed",
 ]  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from bookcore.clock import EARLIEST, Clock, now_from
 from bookcore.errors import InvalidInput
 from bookcore.model import BookingStatus
 from bookcore.money import in_money_context
-from bookcore.ports import BookingMoney, ItemOccupancy, UnitOfWork, WalletTotal
+from bookcore.ports import BookingMoney, GatewayMoney, ItemOccupancy, UnitOfWork, WalletTotal
 from bookcore.transactions import read
 from bookcore.values import FrozenModel
 
@@ -46,11 +46,12 @@ def audit(uow: UnitOfWork, *, clock: Clock,
     found: list[Violation] = []
 
     def query(uow: UnitOfWork) -> tuple[Sequence[ItemOccupancy], Sequence[WalletTotal], int,
-                                        Sequence[BookingMoney], int]:
+                                        Sequence[BookingMoney], int, Sequence[GatewayMoney]]:
         return (uow.audit.item_occupancy(), uow.audit.wallet_totals(), uow.audit.booking_count(),
-                uow.audit.booking_money(), uow.audit.holds_lapsed_before(now - sweep_interval))
+                uow.audit.booking_money(), uow.audit.holds_lapsed_before(now - sweep_interval),
+                uow.audit.gateway_money())
 
-    items, wallets, booking_count, bookings, stale = read(uow, query)
+    items, wallets, booking_count, bookings, stale, gateway = read(uow, query)
     for item in items:
         if item.capacity != item.available + item.held_units + item.confirmed_units:
             found.append(Violation(
@@ -74,6 +75,12 @@ def audit(uow: UnitOfWork, *, clock: Clock,
                 rule="no_double_refund", subject=money.booking_id,
                 detail=f"refunded {money.refunded} of {money.received} received, "
                        f"{money.cancellation_refunds} cancellation refunds"))
+    for placed in gateway:
+        if placed.confirmed + placed.credited + placed.owed + placed.refunded != placed.captured:
+            found.append(Violation(
+                rule="gateway_money_placed", subject=placed.currency,
+                detail=f"captured {placed.captured} != confirmed {placed.confirmed} + credited "
+                       f"{placed.credited} + owed {placed.owed} + refunded {placed.refunded}"))
     if stale:
         found.append(Violation(rule="holds_swept", subject="bookings",
                                detail=f"{stale} HELD bookings lapsed more than {sweep_interval} ago"))

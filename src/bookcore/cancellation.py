@@ -12,6 +12,7 @@ from bookcore.clock import Clock, now_from
 from bookcore.errors import BookingNotFound, CancellationRefused, InvalidInput, NotAuthorized, StorageError
 from bookcore.logs import Event, event
 from bookcore.model import (
+    PAID_OUTCOMES,
     Actor,
     Booking,
     BookingStatus,
@@ -165,7 +166,8 @@ def cancel_booking(uow: UnitOfWork, *, booking_id: str, actor: Actor, clock: Clo
 def _refund(uow: UnitOfWork, events: list[Event], booking: Booking, mode: RefundMode,
             percent: Decimal, now: datetime) -> Refund | None:
     """Refund only money that was actually taken for this booking, and only once."""
-    wallet_paid, gateway_paid = paid_amounts(uow.payments.for_booking(booking.id))
+    payments = uow.payments.for_booking(booking.id)
+    wallet_paid, gateway_paid = paid_amounts(payments)
     paid = wallet_paid + gateway_paid
     if booking.status is not BookingStatus.CONFIRMED or paid == ZERO:
         return None
@@ -173,9 +175,12 @@ def _refund(uow: UnitOfWork, events: list[Event], booking: Booking, mode: Refund
     if amount == ZERO:
         return None
     to_wallet = amount if mode is RefundMode.WALLET else min(amount, wallet_paid)
-    refund = Refund(id=new_id(), booking_id=booking.id, payment_id=None, currency=booking.currency,
-                    to_wallet=to_wallet, to_gateway=amount - to_wallet, mode=mode,
-                    reason="cancellation", created_at=now)
+    # The payment that confirmed the booking: the one, and the capture, this refund reverses.
+    confirming = next(p for p in payments if p.outcome in PAID_OUTCOMES)
+    refund = Refund(id=new_id(), booking_id=booking.id, payment_id=confirming.id,
+                    currency=booking.currency, to_wallet=to_wallet, to_gateway=amount - to_wallet,
+                    mode=mode, reason="cancellation", created_at=now,
+                    charge_reference=confirming.gateway_reference)
     uow.refunds.add(refund)
     if to_wallet:
         credit(uow, events, customer_id=booking.customer_id, currency=booking.currency,

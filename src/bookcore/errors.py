@@ -83,6 +83,13 @@ class BookingNotFound(NotFound):
     default_field = "booking_id"
 
 
+class RefundNotFound(NotFound):
+    """No refund with this id owes money through the gateway."""
+
+    code = "refund_not_found"
+    default_field = "refund_id"
+
+
 class AlreadyExists(BookcoreError):
     code = "already_exists"
 

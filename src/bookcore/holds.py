@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bookcore.clock import Clock, ensure_utc, now_from
-from bookcore.errors import IdempotencyConflict, InsufficientInventory, InvalidInput, InventoryItemNotFound
+from bookcore.errors import (
+    AlreadyExists,
+    IdempotencyConflict,
+    InsufficientInventory,
+    InvalidInput,
+    InventoryItemNotFound,
+    TransientConflict,
+)
+from bookcore.hold_requests import differences, fingerprint
 from bookcore.logs import Event, event
 from bookcore.model import (
     DEFAULT_HOLD_TTL,
@@ -137,8 +145,10 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                hold_ttl: timedelta = DEFAULT_HOLD_TTL, booking_id: str | None = None) -> HoldResult:
     """Price the booking, take its capacity and store it HELD until ``now + hold_ttl``.
 
-    Pass ``booking_id`` to make the call idempotent: a retry returns the stored booking
-    (outcome ``exists``); the same id for a different request raises ``IdempotencyConflict``.
+    Pass ``booking_id`` to make the call idempotent: a retry with the same request returns the
+    stored booking (outcome ``exists``), also when it races the first call; the same id with a
+    different item, customer, quantity, promo code, charges or hold length raises
+    ``IdempotencyConflict`` naming what differs (``details["differs"]``).
     Raises ``InsufficientInventory`` when the item cannot cover ``quantity``.
     """
     # Before the statement that takes capacity binds any of them.
@@ -147,15 +157,23 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
     check_hold_ttl(hold_ttl)
     if booking_id is not None:
         check_id(booking_id, field="booking_id")
+    request = fingerprint(item_id=item_id, customer_id=customer_id, quantity=quantity,
+                          promo_code=promo_code, charges=charges, hold_ttl=hold_ttl)
     now = now_from(clock)
 
+    def stored(uow: UnitOfWork) -> HoldResult | None:
+        """The booking an earlier call with this ``booking_id`` made, if this request is its."""
+        existing = None if booking_id is None else uow.bookings.get(booking_id)
+        if existing is None:
+            return None
+        if differs := differences(existing, request):
+            raise IdempotencyConflict("booking id already used for a different hold request",
+                                      field="booking_id", booking_id=booking_id, differs=differs)
+        return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
+
     def work(uow: UnitOfWork, events: list[Event]) -> HoldResult:
-        if booking_id is not None and (existing := uow.bookings.get(booking_id)) is not None:
-            if (existing.item_id, existing.customer_id, existing.quantity) != (item_id, customer_id,
-                                                                               quantity):
-                raise IdempotencyConflict("booking id already used for a different hold",
-                                          booking_id=booking_id)
-            return HoldResult.trusted(outcome=HoldOutcome.EXISTS, booking=existing)
+        if (earlier := stored(uow)) is not None:
+            return earlier
         # Priced before capacity is taken, so the item's row, which every hold on it queues for,
         # stays locked for the take, the INSERT and the commit only. A promo code's row is
         # locked first (the lock order in docs/scaling.md): its uses are counted under it.
@@ -167,6 +185,9 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
             reclaimed = uow.bookings.claim_lapsed(now, RECLAIM_LIMIT, item_id=item_id)
             expire_claimed(uow, events, reclaimed, now)
             if not (reclaimed and uow.inventory.take(item_id, quantity)):
+                # A call with this booking_id may have taken the last units while we waited.
+                if (earlier := stored(uow)) is not None:
+                    return earlier
                 current = uow.inventory.get(item_id)
                 raise InsufficientInventory(
                     "not enough capacity left for this hold", item_id=item_id, requested=quantity,
@@ -175,8 +196,13 @@ def place_hold(uow: UnitOfWork, *, item_id: str, customer_id: str, quantity: int
                                   customer_id=customer_id, quantity=quantity,
                                   status=BookingStatus.HELD, pricing=pricing, reserved_at=now,
                                   expires_at=now + hold_ttl, confirmed_at=None, expired_at=None,
-                                  cancelled_at=None)
-        uow.bookings.add(booking)
+                                  cancelled_at=None, request_fingerprint=request)
+        try:
+            uow.bookings.add(booking)
+        except AlreadyExists as error:
+            # A call with this booking_id committed it meanwhile: running again replays it.
+            raise TransientConflict("a hold with this booking_id was just placed; run again",
+                                    booking_id=booking.id) from error
         events.append(event("BOOKING_HELD", booking_id=booking.id, item_id=item_id,
                             customer_id=customer_id, quantity=quantity,
                             total_amount=pricing.total_amount, currency=pricing.currency,

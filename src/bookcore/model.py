@@ -121,6 +121,9 @@ class Booking(FrozenModel):
     confirmed_at: AwareDatetime | None = None
     expired_at: AwareDatetime | None = None
     cancelled_at: AwareDatetime | None = None
+    #: The hold request it was made for (``HoldRequest.fingerprint``), which a retry with its id
+    #: must repeat; None for bookings held before the schema stored it.
+    request_fingerprint: str | None = None
 
     @property
     def currency(self) -> str:
@@ -221,7 +224,12 @@ def check_refund_mode(mode: object, *, field: str) -> RefundMode:
 
 
 class Refund(FrozenModel):
-    """Money handed back: ``to_wallet`` is credited at once, ``to_gateway`` is for the app to execute."""
+    """Money handed back: ``to_wallet`` is credited at once, ``to_gateway`` is for the app to execute.
+
+    ``payment_id`` and ``charge_reference`` name the payment it reverses and that payment's gateway
+    reference; ``executed_at`` and ``refund_reference`` say when the app executed the gateway part
+    and the gateway's reference for it (None while it is owed).
+    """
 
     id: str
     booking_id: str
@@ -232,10 +240,18 @@ class Refund(FrozenModel):
     mode: RefundMode
     reason: str
     created_at: AwareDatetime
+    charge_reference: str | None = None
+    executed_at: AwareDatetime | None = None
+    refund_reference: str | None = None
 
     @property
     def total(self) -> Decimal:
         return self.to_wallet + self.to_gateway
+
+    @property
+    def owed_to_gateway(self) -> bool:
+        """Money the app must still send back through the gateway."""
+        return self.to_gateway > ZERO and self.executed_at is None
 
 
 class Actor(InputModel):

@@ -24,6 +24,7 @@ from bookcore.errors import (
 )
 from bookcore.logs import Event, event
 from bookcore.model import (
+    PAID_OUTCOMES,
     Actor,
     Booking,
     BookingStatus,
@@ -36,7 +37,7 @@ from bookcore.model import (
     check_transition,
     new_id,
 )
-from bookcore.money import ZERO, in_money_context, parse_amount, same_currency
+from bookcore.money import MAX_AMOUNT, ZERO, in_money_context, parse_amount, same_currency
 from bookcore.ports import UnitOfWork
 from bookcore.transactions import in_transaction
 from bookcore.values import FrozenModel
@@ -81,17 +82,18 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
     """Confirm a HELD booking, paying ``pricing.wallet_applied`` from the wallet and
     ``gateway_amount`` (already captured by the app, 0 for wallet-only) from the gateway.
 
-    ``gateway_amount`` and ``currency`` must equal the booking's quoted ``gateway_payable``
-    (``PaymentMismatch`` otherwise). Without gateway money, a lapsed hold raises ``HoldExpired``,
-    a short wallet ``InsufficientWalletBalance``, a booking that is not HELD ``InvalidTransition``.
+    Every call that reports gateway money ends with that money recorded under the key: it
+    confirms the booking, or it is credited to the wallet or recorded as a gateway refund owed
+    (``unplaced_money_to``) — when the amount or currency is not what the booking owes
+    (``amount_mismatch``; ``currency_mismatch``, always to the gateway), the hold lapsed and
+    cannot be confirmed late (``accept_late_payment``), the booking was cancelled or already
+    paid, or the wallet fell short. The result and ``payment.reason`` say which.
 
-    Captured gateway money is never refused silently: if the hold lapsed and
-    ``accept_late_payment`` is set, the booking is confirmed late when its capacity can be taken
-    again; otherwise (or if the booking was cancelled, already paid, or the wallet fell short) the
-    money goes to the wallet or is recorded for a gateway refund (``unplaced_money_to``), and the
-    result says so.
-
-    With ``actor``, only the booking's customer or staff may pay for it (``NotAuthorized``).
+    Raised with nothing recorded: a call's own faults, which the app fixes and sends again with
+    the same key (``InvalidInput``, ``BookingNotFound``, ``NotAuthorized`` — with ``actor``, only
+    the booking's customer or staff may pay —, ``IdempotencyConflict``), and, without gateway
+    money, ``PaymentMismatch``, ``CurrencyMismatch``, ``HoldExpired``,
+    ``InsufficientWalletBalance`` and ``InvalidTransition``.
     """
     check_id(booking_id, field="booking_id")
     if actor is not None and not isinstance(actor, Actor):
@@ -125,13 +127,22 @@ def finalize_payment(uow: UnitOfWork, *, booking_id: str, idempotency_key: str, 
             raise _key_just_used(key) from error
 
     def settle(uow: UnitOfWork, events: list[Event], booking: Booking) -> PaymentResult:
-        same_currency(booking.currency, currency, what="payment")
+        attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, currency,
+                           gateway_reference, now)
         owed = booking.pricing.gateway_payable
+        # Captured money the booking cannot take is handed back and recorded, never just refused;
+        # only a call that reports no gateway money is refused outright.
+        if currency != booking.currency:
+            if gateway == ZERO:
+                same_currency(booking.currency, currency, what="payment")
+            # The wallet holds the booking's currency: other money goes back where it came from.
+            return attempt.unplaced("currency_mismatch", RefundMode.ORIGINAL)
         if gateway != owed:
-            raise PaymentMismatch("gateway amount differs from what the booking owes",
-                                  booking_id=booking_id, expected=owed, presented=gateway,
-                                  currency=currency)
-        attempt = _Attempt(uow, events, booking, key, fingerprint, gateway, gateway_reference, now)
+            if gateway == ZERO:
+                raise PaymentMismatch("gateway amount differs from what the booking owes",
+                                      booking_id=booking_id, expected=owed, presented=gateway,
+                                      currency=currency)
+            return attempt.unplaced("amount_mismatch", unplaced_to)
         if booking.is_live(now):
             return attempt.confirm(unplaced_to)
         if gateway == ZERO:
@@ -159,7 +170,9 @@ def _replay(uow: UnitOfWork, events: list[Event], previous: Payment, fingerprint
                                   booking_id=previous.booking_id)
     if previous.booking_id != booking.id:  # pragma: no cover - the fingerprint names the booking
         raise IdempotencyConflict("idempotency key belongs to another booking")
-    refund = next((r for r in uow.refunds.for_booking(booking.id) if r.payment_id == previous.id), None)
+    # A paid payment's only refund is a later cancellation's, which is not this call's result.
+    refund = None if previous.outcome in PAID_OUTCOMES else next(
+        (r for r in uow.refunds.for_booking(booking.id) if r.payment_id == previous.id), None)
     events.append(event("PAYMENT_REPLAYED", booking_id=booking.id, payment_id=previous.id,
                         outcome=previous.outcome.value, idempotency_key=previous.idempotency_key))
     return PaymentResult.trusted(outcome=previous.outcome, replayed=True, booking=booking,
@@ -175,14 +188,15 @@ class _Attempt:
     """
 
     def __init__(self, uow: UnitOfWork, events: list[Event], booking: Booking, key: str,
-                 fingerprint: str, gateway: Decimal, reference: str | None, now: datetime) -> None:
+                 fingerprint: str, gateway: Decimal, currency: str, reference: str | None,
+                 now: datetime) -> None:
         self.uow, self.events, self.booking = uow, events, booking
-        self.key, self.fingerprint, self.gateway, self.reference, self.now = (
-            key, fingerprint, gateway, reference, now)
+        self.key, self.fingerprint, self.gateway, self.currency, self.reference, self.now = (
+            key, fingerprint, gateway, currency, reference, now)
 
     def _record(self, outcome: PaymentOutcome, wallet_amount: Decimal, reason: str | None) -> Payment:
         payment = Payment.trusted(id=new_id(), booking_id=self.booking.id, idempotency_key=self.key,
-                                  fingerprint=self.fingerprint, currency=self.booking.currency,
+                                  fingerprint=self.fingerprint, currency=self.currency,
                                   wallet_amount=wallet_amount, gateway_amount=self.gateway,
                                   gateway_reference=self.reference, outcome=outcome, reason=reason,
                                   created_at=self.now)
@@ -262,18 +276,23 @@ class _Attempt:
 
     def unplaced(self, reason: str, to: RefundMode) -> PaymentResult:
         """Gateway money arrived that cannot pay for the booking: hand it back, and say so."""
+        customer = self.booking.customer_id
+        if to is RefundMode.WALLET and (
+                self.uow.wallets.balance(customer, self.currency) + self.gateway > MAX_AMOUNT):
+            to = RefundMode.ORIGINAL  # a wallet that cannot take it would leave it unrecorded
         outcome = (PaymentOutcome.CREDITED_TO_WALLET if to is RefundMode.WALLET
                    else PaymentOutcome.GATEWAY_REFUND_REQUIRED)
         payment = self._record(outcome, ZERO, reason)
         to_wallet = self.gateway if to is RefundMode.WALLET else ZERO
         refund = Refund.trusted(id=new_id(), booking_id=self.booking.id, payment_id=payment.id,
-                                currency=self.booking.currency, to_wallet=to_wallet,
+                                currency=self.currency, to_wallet=to_wallet,
                                 to_gateway=self.gateway - to_wallet, mode=to, reason=reason,
-                                created_at=self.now)
+                                created_at=self.now, charge_reference=self.reference,
+                                executed_at=None, refund_reference=None)
         self.uow.refunds.add(refund)
         if to_wallet:
-            credit(self.uow, self.events, customer_id=self.booking.customer_id,
-                   currency=self.booking.currency, amount=to_wallet,
-                   reason=f"unplaced payment: {reason}", booking_id=self.booking.id, now=self.now)
+            credit(self.uow, self.events, customer_id=customer, currency=self.currency,
+                   amount=to_wallet, reason=f"unplaced payment: {reason}",
+                   booking_id=self.booking.id, now=self.now)
         return PaymentResult.trusted(outcome=outcome, replayed=False, booking=self.booking,
                                      payment=payment, refund=refund)

@@ -90,7 +90,16 @@ class PaymentRepository(Protocol):
 class RefundRepository(Protocol):
     def add(self, refund: Refund) -> None: ...
 
+    def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
+        """``for_update`` locks the row until the transaction ends."""
+
     def for_booking(self, booking_id: str) -> Sequence[Refund]: ...
+
+    def owed(self) -> Sequence[Refund]:
+        """Refunds with money still to send back through the gateway, oldest first."""
+
+    def mark_executed(self, refund_id: str, refund_reference: str, executed_at: datetime) -> bool:
+        """Record the gateway's execution if none is recorded yet; False if one already is."""
 
 
 class PromoRepository(Protocol):
@@ -148,6 +157,22 @@ class BookingMoney(NamedTuple):
     cancellation_refunds: int
 
 
+class GatewayMoney(NamedTuple):
+    """Where the gateway money of every payment in one currency went."""
+
+    currency: str
+    captured: Decimal
+    """Gateway money of every payment recorded."""
+    confirmed: Decimal
+    """Of payments that paid for their booking."""
+    credited: Decimal
+    """Handed back to wallets, from payments that could not pay for their booking."""
+    owed: Decimal
+    """Handed back as gateway refunds not yet executed."""
+    refunded: Decimal
+    """Handed back as gateway refunds executed."""
+
+
 class AuditQueries(Protocol):
     """Read-only aggregates ``bookcore audit`` checks; set-based, never row by row."""
 
@@ -163,6 +188,9 @@ class AuditQueries(Protocol):
 
     def holds_lapsed_before(self, moment: datetime) -> int:
         """HELD bookings whose ``expires_at`` is before ``moment``."""
+
+    def gateway_money(self) -> Sequence[GatewayMoney]:
+        """One row per currency with any payment."""
 
 
 class UnitOfWork(Protocol):

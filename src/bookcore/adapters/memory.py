@@ -28,7 +28,7 @@ from bookcore.model import (
     WalletEntry,
 )
 from bookcore.money import ZERO
-from bookcore.ports import BookingMoney, ItemOccupancy, WalletTotal
+from bookcore.ports import BookingMoney, GatewayMoney, ItemOccupancy, WalletTotal
 from bookcore.promos import PromoCode, PromoUsage
 from bookcore.stored_events import StoredEvent, booking_of, payload_json
 
@@ -201,8 +201,23 @@ class _RefundRepository:
     def add(self, refund: Refund) -> None:
         self._tables.refunds.append(refund)
 
+    def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
+        return next((r for r in self._tables.refunds if r.id == refund_id), None)
+
     def for_booking(self, booking_id: str) -> Sequence[Refund]:
         return [r for r in self._tables.refunds if r.booking_id == booking_id]
+
+    def owed(self) -> Sequence[Refund]:
+        return sorted((r for r in self._tables.refunds if r.owed_to_gateway),
+                      key=lambda r: (r.created_at, r.id))
+
+    def mark_executed(self, refund_id: str, refund_reference: str, executed_at: datetime) -> bool:
+        for index, refund in enumerate(self._tables.refunds):
+            if refund.id == refund_id and refund.executed_at is None:
+                self._tables.refunds[index] = refund.model_copy(update={
+                    "executed_at": executed_at, "refund_reference": refund_reference})
+                return True
+        return False
 
 
 class _PromoRepository:
@@ -263,6 +278,22 @@ class _AuditQueries:
     def holds_lapsed_before(self, moment: datetime) -> int:
         return sum(1 for b in self._tables.bookings.values()
                    if b.status is BookingStatus.HELD and b.expires_at < moment)
+
+    def gateway_money(self) -> Sequence[GatewayMoney]:
+        payments = {p.id: p for p in self._tables.payments.values()}
+        unplaced = [r for r in self._tables.refunds if r.payment_id in payments
+                    and payments[r.payment_id].outcome not in PAID_OUTCOMES]
+        rows = []
+        for currency in sorted({p.currency for p in payments.values()}):
+            mine = [p for p in payments.values() if p.currency == currency]
+            back = [r for r in unplaced if r.currency == currency]
+            rows.append(GatewayMoney(
+                currency, sum((p.gateway_amount for p in mine), ZERO),
+                sum((p.gateway_amount for p in mine if p.outcome in PAID_OUTCOMES), ZERO),
+                sum((r.to_wallet for r in back), ZERO),
+                sum((r.to_gateway for r in back if r.executed_at is None), ZERO),
+                sum((r.to_gateway for r in back if r.executed_at is not None), ZERO)))
+        return rows
 
 
 class _EventLog:

@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from bookcore.cli import bookings, demo, events, ops, support
+from bookcore.cli import bookings, demo, events, ops, refunds, support
 from bookcore.cli.output import EXIT_OUTPUT_FAILED, bookcore_logs
 from bookcore.cli.store import DEFAULT_DATABASE_URL, RootDatabaseUrl, Settings
 
@@ -57,6 +57,8 @@ app.add_typer(support.inventory_app, name="inventory")
 app.add_typer(support.wallet_app, name="wallet")
 for command in (bookings.quote, bookings.hold, bookings.pay, bookings.cancel, bookings.show):
     app.command()(command)
+app.command("refunds-owed")(refunds.refunds_owed_command)
+app.command("refund-executed")(refunds.refund_executed_command)
 app.command("demo")(demo.demo)
 app.command("events")(events.events)
 

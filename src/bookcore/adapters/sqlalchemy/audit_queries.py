@@ -21,7 +21,7 @@ from bookcore.adapters.sqlalchemy.tables import (
 )
 from bookcore.model import PAID_OUTCOMES, BookingStatus, WalletEntryKind
 from bookcore.money import ZERO, quantize
-from bookcore.ports import BookingMoney, ItemOccupancy, WalletTotal
+from bookcore.ports import BookingMoney, GatewayMoney, ItemOccupancy, WalletTotal
 
 
 def _money(expression: Any) -> Any:
@@ -102,3 +102,25 @@ class SqlAuditQueries:
     def holds_lapsed_before(self, moment: datetime) -> int:
         return int(self._db.run(select(func.count()).where(
             bookings.c.status == BookingStatus.HELD.value, bookings.c.expires_at < moment)).scalar_one())
+
+    def gateway_money(self) -> Sequence[GatewayMoney]:
+        paid_outcomes = [outcome.value for outcome in PAID_OUTCOMES]
+        zero = literal(ZERO, Money())
+        executed = refunds.c.executed_at.is_not(None)
+        money = union_all(
+            select(payments.c.currency.label("currency"), payments.c.gateway_amount.label("captured"),
+                   _money(case((payments.c.outcome.in_(paid_outcomes), payments.c.gateway_amount),
+                               else_=zero)).label("confirmed"),
+                   zero.label("credited"), zero.label("owed"), zero.label("refunded")),
+            # Refunds of payments that could not pay: a cancellation's refunds a paid one.
+            select(refunds.c.currency, zero, zero, refunds.c.to_wallet,
+                   _money(case((executed, zero), else_=refunds.c.to_gateway)),
+                   _money(case((executed, refunds.c.to_gateway), else_=zero)))
+            .join(payments, payments.c.id == refunds.c.payment_id)
+            .where(payments.c.outcome.not_in(paid_outcomes)),
+        ).subquery()
+        query = (select(money.c.currency, *(_money(func.sum(money.c[name])) for name in (
+                     "captured", "confirmed", "credited", "owed", "refunded")))
+                 .group_by(money.c.currency).order_by(money.c.currency))
+        return [GatewayMoney(row[0], *(_amount(value, row[0]) for value in row[1:]))
+                for row in self._db.run(query)]

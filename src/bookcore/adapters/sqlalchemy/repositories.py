@@ -4,6 +4,7 @@ one conditional statement whose row count says whether it happened."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -168,10 +169,26 @@ class SqlRefundRepository:
     def add(self, refund: Refund) -> None:
         self._db.run(insert(refunds), rows.refund_values(refund))
 
+    def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
+        query = select(refunds).where(refunds.c.id == refund_id)
+        row = self._db.run(query.with_for_update() if for_update else query).mappings().first()
+        return rows.refund_from(row) if row else None
+
     def for_booking(self, booking_id: str) -> Sequence[Refund]:
         query = (select(refunds).where(refunds.c.booking_id == booking_id)
                  .order_by(refunds.c.created_at, refunds.c.id))
         return [rows.refund_from(row) for row in self._db.run(query).mappings()]
+
+    def owed(self) -> Sequence[Refund]:
+        query = (select(refunds).where(refunds.c.to_gateway > ZERO, refunds.c.executed_at.is_(None))
+                 .order_by(refunds.c.created_at, refunds.c.id))
+        return [rows.refund_from(row) for row in self._db.run(query).mappings()]
+
+    def mark_executed(self, refund_id: str, refund_reference: str, executed_at: datetime) -> bool:
+        return self._db.run(update(refunds)
+                            .where(refunds.c.id == refund_id, refunds.c.executed_at.is_(None))
+                            .values(executed_at=executed_at, refund_reference=refund_reference)
+                            ).rowcount == 1
 
 
 class SqlPromoRepository:

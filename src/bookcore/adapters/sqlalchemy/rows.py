@@ -43,7 +43,7 @@ def booking_values(booking: Booking) -> dict[str, Any]:
             "wallet_applied": pricing.wallet_applied, "gateway_payable": pricing.gateway_payable,
             "reserved_at": booking.reserved_at, "expires_at": booking.expires_at,
             "confirmed_at": booking.confirmed_at, "expired_at": booking.expired_at,
-            "cancelled_at": booking.cancelled_at}
+            "cancelled_at": booking.cancelled_at, "request_fingerprint": booking.request_fingerprint}
 
 
 def booking_from(row: Mapping[Any, Any]) -> Booking:
@@ -52,7 +52,8 @@ def booking_from(row: Mapping[Any, Any]) -> Booking:
                            pricing=pricing_from_snapshot(row["pricing"]),
                            reserved_at=row["reserved_at"], expires_at=row["expires_at"],
                            confirmed_at=row["confirmed_at"], expired_at=row["expired_at"],
-                           cancelled_at=row["cancelled_at"])
+                           cancelled_at=row["cancelled_at"],
+                           request_fingerprint=row["request_fingerprint"])
 
 
 def entry_values(entry: WalletEntry) -> dict[str, Any]:
@@ -91,7 +92,8 @@ def refund_from(row: Mapping[Any, Any]) -> Refund:
                           currency=currency, to_wallet=quantize(row["to_wallet"], currency),
                           to_gateway=quantize(row["to_gateway"], currency),
                           mode=RefundMode(row["mode"]), reason=row["reason"],
-                          created_at=row["created_at"])
+                          created_at=row["created_at"], charge_reference=row["charge_reference"],
+                          executed_at=row["executed_at"], refund_reference=row["refund_reference"])
 
 
 def promo_from(definition: str) -> PromoCode:

@@ -60,6 +60,7 @@ bookings = Table(
     Column("confirmed_at", UTCDateTime),
     Column("expired_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
+    Column("request_fingerprint", Text),  # HoldRequest.fingerprint: what a retry must repeat
     Index(None, "status", "expires_at"),  # the expiry sweep
     Index(None, "item_id", "status", "expires_at"),  # the sweep of one item before a hold
     Index(None, "promo_code", "status"),  # promo usage
@@ -121,6 +122,9 @@ refunds = Table(
     Column("mode", varchar(16), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("charge_reference", varchar(ID)),  # the gateway reference of the payment it reverses
+    Column("executed_at", UTCDateTime),  # when the app executed the gateway part
+    Column("refund_reference", varchar(ID)),  # the gateway's reference for that execution
     Index(None, "booking_id"),
     **MYSQL_TABLE_OPTIONS,
 )
